@@ -1,0 +1,3 @@
+from aicourse.cli import main
+
+raise SystemExit(main())

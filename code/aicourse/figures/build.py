@@ -1,0 +1,128 @@
+"""Run what the cache lacks, and report every figure that is ready.
+
+``build()`` never stops at the first broken experiment: it builds all the
+others, leaves their cache entries intact, and returns the failures so that the
+caller (CLI or site build) can fail naming each one.
+"""
+
+from __future__ import annotations
+
+import importlib
+import shutil
+import sys
+import tempfile
+import time
+import traceback
+from dataclasses import dataclass, field
+
+from aicourse.figures import cache
+from aicourse.figures.profile import current_profile
+from aicourse.figures.spec import ExperimentError, ExperimentSpec, discover
+
+
+def log(message: str) -> None:
+    print(f"[aicourse] {message}", file=sys.stderr, flush=True)
+
+
+@dataclass
+class BuildResult:
+    profile: str
+    entries: list[cache.Entry] = field(default_factory=list)
+    errors: list[ExperimentError] = field(default_factory=list)
+
+    def figures(self) -> dict[str, cache.Entry]:
+        """Figure name -> the entry that holds it."""
+        return {fig: e for e in self.entries for fig in e.spec.figures}
+
+    def values(self) -> dict[str, dict]:
+        return {e.spec.name: e.values for e in self.entries}
+
+    def raise_errors(self) -> None:
+        if self.errors:
+            raise FigureBuildError(self.errors)
+
+
+class FigureBuildError(Exception):
+    def __init__(self, errors: list[ExperimentError]):
+        self.errors = errors
+        super().__init__("figure build failed:\n" + "\n".join(f"  - {e}" for e in errors))
+
+
+def _device(profile: str) -> str:
+    if profile != "full":
+        return "cpu"
+    import torch
+
+    return "cuda" if torch.cuda.is_available() else "cpu"
+
+
+def run_one(spec: ExperimentSpec, profile: str, key: str) -> cache.Entry:
+    """Import, run and seal one experiment; any failure becomes an ExperimentError naming it."""
+    from aicourse.figures.experiment import Context, registered
+
+    root = cache.cache_root()
+    root.mkdir(parents=True, exist_ok=True)
+    tmp = tempfile.mkdtemp(prefix=f".tmp-{spec.name}-", dir=root)
+    started = time.perf_counter()
+    try:
+        importlib.import_module(spec.module)
+        fn = registered(spec.name)
+        if fn is None:
+            raise RuntimeError(f"{spec.module} declares '{spec.name}' but registered no such function")
+        from pathlib import Path
+
+        import torch
+
+        torch.manual_seed(0)
+        ctx = Context(spec.name, profile, spec.params_for(profile), spec.figures, Path(tmp), _device(profile))
+        fn(ctx)
+        made = {p.stem for p in Path(tmp).glob("*/*")}
+        missing = [f for f in spec.figures if f not in made]
+        if missing:
+            raise RuntimeError(f"declared figures were not drawn: {', '.join(missing)}")
+        return cache.store(spec, profile, key, Path(tmp), ctx.values, time.perf_counter() - started)
+    except Exception as exc:  # noqa: BLE001  (reported with the experiment's name, never swallowed)
+        shutil.rmtree(tmp, ignore_errors=True)
+        detail = "".join(traceback.format_exception_only(type(exc), exc)).strip()
+        tb = traceback.extract_tb(exc.__traceback__)
+        where = next((f"{fr.filename}:{fr.lineno}" for fr in reversed(tb) if "aicourse" in fr.filename), "")
+        raise ExperimentError(spec.name, spec.source, f"{detail}" + (f" (at {where})" if where else "")) from exc
+
+
+def build(profile: str | None = None, only: list[str] | None = None, force: bool = False) -> BuildResult:
+    """Make sure every experiment's figures exist in the cache for ``profile``."""
+    profile = current_profile(profile)
+    specs, errors = discover()
+    result = BuildResult(profile, errors=list(errors))
+    if only:
+        unknown = set(only) - {s.name for s in specs}
+        if unknown:
+            raise SystemExit(f"no such experiment: {', '.join(sorted(unknown))}")
+        specs = [s for s in specs if s.name in only]
+    started = time.perf_counter()
+    ran = 0
+    for spec in specs:
+        key = cache.cache_key(spec, profile)
+        entry = None
+        if not force:
+            try:
+                entry = cache.load(spec, profile, key)
+            except cache.CorruptEntry as exc:
+                log(f"{spec.name}: damaged cache entry ignored and rebuilt: {exc}")
+                cache.discard(spec, profile, key)
+        if entry is None:
+            log(f"{spec.name}: running ({profile} profile) from {spec.source}")
+            try:
+                entry = run_one(spec, profile, key)
+            except ExperimentError as exc:
+                log(f"{spec.name}: FAILED: {exc}")
+                result.errors.append(exc)
+                continue
+            ran += 1
+            log(f"{spec.name}: done in {entry.seconds:.1f} s")
+        result.entries.append(entry)
+    log(
+        f"figures: {len(result.entries)} experiments ready ({ran} run, {len(result.entries) - ran} cached), "
+        f"profile {profile}, {time.perf_counter() - started:.1f} s"
+    )
+    return result

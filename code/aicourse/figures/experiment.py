@@ -1,0 +1,91 @@
+"""The ``@experiment`` decorator and the :class:`Context` an experiment works with."""
+
+from __future__ import annotations
+
+import math
+import sys
+import time
+from pathlib import Path
+from typing import Callable
+
+from aicourse import LANGS
+from aicourse.i18n import Text
+
+_REGISTRY: dict[str, Callable] = {}
+
+
+def experiment(*, name: str, figures: tuple | list, quick: dict | None = None, full: dict | None = None, lecture: str = ""):
+    """Declare an experiment. Arguments must be literals: the pipeline reads them without importing.
+
+    ``figures`` names every figure the run draws; ``quick`` and ``full`` are the
+    parameters of the two profiles, passed to the function as ``ctx.params``.
+    """
+
+    def register(fn: Callable[["Context"], None]) -> Callable[["Context"], None]:
+        fn.experiment_name = name
+        _REGISTRY[name] = fn
+        return fn
+
+    return register
+
+
+def registered(name: str) -> Callable | None:
+    return _REGISTRY.get(name)
+
+
+class Context:
+    """What an experiment receives: its parameters and the means to record results."""
+
+    def __init__(self, name: str, profile: str, params: dict, figures: tuple[str, ...], out: Path, device: str = "cpu"):
+        self.name = name
+        self.profile = profile
+        self.params = params
+        self.declared = figures
+        self.out = out
+        self.device = device
+        self.values: dict[str, dict[str, str]] = {}
+        self._last_report = 0.0
+
+    # -- numbers a page quotes -------------------------------------------------
+    def value(self, key: str, value, fmt: str = "{}", *, ja: str | None = None, en: str | None = None) -> None:
+        """Record a number (or word) for the pages: ``{{ experiment.key }}`` shows ``fmt.format(value)``.
+
+        ``ja``/``en`` give a wording per language when the text itself differs.
+        """
+        if isinstance(value, float) and not math.isfinite(value):
+            raise ValueError(f"value '{key}' is {value}: the run diverged")
+        text = fmt.format(value)
+        self.values[key] = {"ja": ja if ja is not None else text, "en": en if en is not None else text}
+
+    # -- figures ----------------------------------------------------------------
+    def _path(self, figure: str, lang: str, ext: str) -> Path:
+        if figure not in self.declared:
+            raise ValueError(f"figure '{figure}' is not declared in @experiment(figures=...)")
+        path = self.out / lang / f"{figure}.{ext}"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        return path
+
+    def figure(self, figure: str, draw: Callable[[Text], "object"], fmt: str = "svg", dpi: int = 150) -> None:
+        """Draw ``figure`` once per language: ``draw(t)`` returns a matplotlib Figure labelled with ``t(ja, en)``."""
+        from aicourse.figures.render import save_figure
+
+        for lang in LANGS:
+            fig = draw(Text(lang))
+            save_figure(fig, self._path(figure, lang, fmt), dpi=dpi)
+
+    def animation(self, figure: str, frames: Callable[[Text], list], duration_ms: int = 80) -> None:
+        """Write ``figure`` as a looping GIF per language: ``frames(t)`` returns PIL images."""
+        from aicourse.figures.render import save_gif
+
+        for lang in LANGS:
+            save_gif(frames(Text(lang)), self._path(figure, lang, "gif"), duration_ms)
+
+    # -- progress -------------------------------------------------------------
+    def progress(self, step: int, total: int, what: str = "step", **numbers) -> None:
+        """Report progress to the terminal, at most every two seconds (and at the last step)."""
+        now = time.monotonic()
+        if step < total and now - self._last_report < 2.0:
+            return
+        self._last_report = now
+        extra = " ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in numbers.items())
+        print(f"  [{self.name}] {what} {step}/{total} {extra}".rstrip(), file=sys.stderr, flush=True)
