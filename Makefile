@@ -36,3 +36,13 @@ bench: $(STAMP)
 
 clean:
 	rm -rf site .cache
+
+# Chromium for the browser tests (tests/browser), from Debian/Ubuntu's apt: Playwright's own
+# browser download is not used. Without it those tests skip on a laptop and fail where CI=true.
+.PHONY: browser
+browser:
+	@if [ -x /usr/bin/chromium ]; then echo "chromium: /usr/bin/chromium"; \
+	elif command -v apt-get >/dev/null; then \
+	  SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
+	  $$SUDO apt-get update -qq && $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
+	else echo "install Chromium (or Chrome) and set CHROME_PATH to it: no apt-get here"; exit 1; fi

@@ -8,6 +8,7 @@ caller (CLI or site build) can fail naming each one.
 from __future__ import annotations
 
 import importlib
+import importlib.util
 import shutil
 import sys
 import tempfile
@@ -56,6 +57,16 @@ def _device(profile: str) -> str:
     return "cuda" if torch.cuda.is_available() else "cpu"
 
 
+def _import(spec: ExperimentSpec) -> None:
+    """Import the experiment's module: from the package, or from its file when it lives elsewhere (tests)."""
+    if spec.module.startswith("aicourse."):
+        importlib.import_module(spec.module)
+        return
+    loader_spec = importlib.util.spec_from_file_location(f"_aicourse_experiment_{spec.path.stem}", spec.path)
+    module = importlib.util.module_from_spec(loader_spec)
+    loader_spec.loader.exec_module(module)
+
+
 def run_one(spec: ExperimentSpec, profile: str, key: str) -> cache.Entry:
     """Import, run and seal one experiment; any failure becomes an ExperimentError naming it."""
     from aicourse.figures.experiment import Context, registered
@@ -65,7 +76,7 @@ def run_one(spec: ExperimentSpec, profile: str, key: str) -> cache.Entry:
     tmp = tempfile.mkdtemp(prefix=f".tmp-{spec.name}-", dir=root)
     started = time.perf_counter()
     try:
-        importlib.import_module(spec.module)
+        _import(spec)
         fn = registered(spec.name)
         if fn is None:
             raise RuntimeError(f"{spec.module} declares '{spec.name}' but registered no such function")

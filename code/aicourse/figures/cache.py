@@ -48,7 +48,10 @@ def _module_path(name: str) -> Path | None:
 
 def _imports(path: Path) -> set[str]:
     names: set[str] = set()
-    module = ".".join(("aicourse",) + path.relative_to(PACKAGE_DIR).with_suffix("").parts)
+    if path.is_relative_to(PACKAGE_DIR):
+        module = ".".join(("aicourse",) + path.relative_to(PACKAGE_DIR).with_suffix("").parts)
+    else:  # an experiment kept outside the package (tests): only absolute imports matter
+        module = path.stem
     package = module if path.name == "__init__.py" else module.rpartition(".")[0]
     for node in ast.walk(ast.parse(path.read_bytes())):
         if isinstance(node, ast.Import):
@@ -97,7 +100,8 @@ def library_versions() -> dict[str, str]:
 def cache_key(spec: ExperimentSpec, profile: str) -> str:
     h = hashlib.sha256()
     for src in project_sources(spec.path):
-        h.update(src.relative_to(PACKAGE_DIR).as_posix().encode() + b"\0")
+        name = src.relative_to(PACKAGE_DIR).as_posix() if src.is_relative_to(PACKAGE_DIR) else src.name
+        h.update(name.encode() + b"\0")
         h.update(src.read_bytes() + b"\0")
     h.update(json.dumps(spec.params_for(profile), sort_keys=True).encode())
     h.update(json.dumps({"name": spec.name, "profile": profile, **library_versions()}, sort_keys=True).encode())

@@ -57,7 +57,8 @@ def _literal(node: ast.AST, where: str):
 
 def read_specs(path: Path) -> list[ExperimentSpec]:
     """The experiments declared in one module file (a file may declare several)."""
-    module = "aicourse.experiments." + path.stem
+    inside = path.resolve().parent == EXPERIMENTS_DIR
+    module = ("aicourse.experiments." if inside else "") + path.stem
     tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
     specs = []
     for node in ast.walk(tree):
@@ -81,8 +82,16 @@ def read_specs(path: Path) -> list[ExperimentSpec]:
     return specs
 
 
-def discover(directory: Path = EXPERIMENTS_DIR) -> tuple[list[ExperimentSpec], list[ExperimentError]]:
+def experiments_dir() -> Path:
+    """``aicourse/experiments``, or the folder named by $AICOURSE_EXPERIMENTS (tests use their own)."""
+    import os
+
+    return Path(os.environ.get("AICOURSE_EXPERIMENTS", EXPERIMENTS_DIR)).resolve()
+
+
+def discover(directory: Path | None = None) -> tuple[list[ExperimentSpec], list[ExperimentError]]:
     """Every experiment under ``directory``, and one error for each module that cannot be read."""
+    directory = directory or experiments_dir()
     specs: list[ExperimentSpec] = []
     errors: list[ExperimentError] = []
     for path in sorted(directory.glob("*.py")):

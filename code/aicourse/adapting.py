@@ -1,0 +1,132 @@
+"""Adapting a trained model cheaply: LoRA adapters and int8 quantization, written out plainly.
+
+LoRA (Hu et al., 2021, arXiv:2106.09685) keeps a trained weight matrix ``W`` frozen and learns
+a low-rank correction ``B @ A`` next to it, so only ``r * (in + out)`` numbers per layer are trained.
+Quantization stores each weight as an 8-bit integer plus one scale factor (per tensor or per
+output row), so the weights take about a quarter of the memory of 32-bit floats.
+"""
+
+from __future__ import annotations
+
+import copy
+
+import torch
+from torch import nn
+
+
+class LoRALinear(nn.Module):
+    """``y = x W^T + b + (alpha / r) * x A^T B^T`` with ``W`` and ``b`` frozen and only ``A``, ``B`` trained."""
+
+    def __init__(self, base: nn.Linear, r: int = 4, alpha: float = 8.0):
+        super().__init__()
+        self.base = base
+        for p in self.base.parameters():  # the pre-trained layer is not changed by adaptation
+            p.requires_grad_(False)
+        self.r, self.alpha = r, alpha
+        self.scale = alpha / r  # keeps the size of the update roughly independent of r
+        # A starts small and random, B starts at zero: B @ A = 0, so the adapted model
+        # begins exactly equal to the pre-trained one.
+        self.A = nn.Parameter(torch.randn(r, base.in_features) / base.in_features**0.5)
+        self.B = nn.Parameter(torch.zeros(base.out_features, r))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.base(x) + self.scale * (x @ self.A.T) @ self.B.T
+
+    def delta_weight(self) -> torch.Tensor:
+        """The change LoRA makes to ``W``: a matrix of rank at most ``r``."""
+        return self.scale * self.B @ self.A
+
+    def merged(self) -> nn.Linear:
+        """An ordinary Linear layer with the adapter folded in: no extra cost when the model runs."""
+        layer = copy.deepcopy(self.base)
+        with torch.no_grad():
+            layer.weight += self.delta_weight()
+        layer.weight.requires_grad_(True)
+        layer.bias.requires_grad_(True)
+        return layer
+
+
+def add_lora(model: nn.Sequential, r: int = 4, alpha: float = 8.0) -> nn.Sequential:
+    """A copy of ``model`` whose every Linear layer is wrapped in a :class:`LoRALinear`."""
+    layers = [LoRALinear(copy.deepcopy(m), r, alpha) if isinstance(m, nn.Linear) else copy.deepcopy(m) for m in model]
+    return nn.Sequential(*layers)
+
+
+# -- int8 quantization ---------------------------------------------------------
+
+def quantize_int8(w: torch.Tensor, per_channel: bool = False) -> tuple[torch.Tensor, torch.Tensor]:
+    """Symmetric int8 quantization: ``w ≈ scale * q`` with ``q`` an integer in [-127, 127].
+
+    The scale maps the largest absolute weight to 127, over the whole tensor or,
+    with ``per_channel``, separately for each output row (a row of ``W``).
+    """
+    if per_channel:
+        max_abs = w.abs().amax(dim=1, keepdim=True)
+    else:
+        max_abs = w.abs().max().reshape(1, 1)
+    scale = max_abs.clamp(min=1e-12) / 127.0  # avoid dividing by zero for an all-zero row
+    q = torch.clamp(torch.round(w / scale), -127, 127).to(torch.int8)
+    return q, scale
+
+
+def dequantize_int8(q: torch.Tensor, scale: torch.Tensor) -> torch.Tensor:
+    """Back to floating point: each integer times its scale."""
+    return q.to(torch.float32) * scale
+
+
+def quantized_copy(model: nn.Module, per_channel: bool = False) -> nn.Module:
+    """A copy of ``model`` whose Linear weights went through int8 and back (biases stay fp32)."""
+    out = copy.deepcopy(model)
+    with torch.no_grad():
+        for m in out.modules():
+            if isinstance(m, nn.Linear):
+                m.weight.copy_(dequantize_int8(*quantize_int8(m.weight, per_channel)))
+    return out
+
+
+def weight_bytes(model: nn.Module, per_channel: bool | None = None) -> int:
+    """Bytes to store the Linear weights: fp32 (``per_channel=None``) or int8 plus fp32 scales."""
+    total = 0
+    for m in model.modules():
+        if isinstance(m, nn.Linear):
+            n = m.weight.numel()
+            if per_channel is None:
+                total += 4 * n
+            else:
+                total += n + 4 * (m.out_features if per_channel else 1)
+    return total
+
+
+# -- a training loop that updates only the trainable parameters -----------------
+
+def fit_trainable(model: nn.Module, data, epochs: int, lr: float, batch_size: int = 32, seed: int = 0,
+                  on_epoch=None):
+    """Adam on the parameters with ``requires_grad`` (frozen ones are left alone); validation accuracy per epoch.
+
+    ``data`` is ``(x_train, y_train, x_val, y_val)``; returns a :class:`aicourse.training.History`.
+    """
+    from aicourse.training import History, evaluate
+
+    x_train, y_train, x_val, y_val = data
+    loss_fn = nn.CrossEntropyLoss()
+    optimizer = torch.optim.Adam([p for p in model.parameters() if p.requires_grad], lr=lr)
+    generator = torch.Generator().manual_seed(seed)
+    history = History()
+    for epoch in range(1, epochs + 1):
+        model.train()
+        order = torch.randperm(len(x_train), generator=generator)
+        total = 0.0
+        for start in range(0, len(order), batch_size):
+            idx = order[start : start + batch_size]
+            loss = loss_fn(model(x_train[idx]), y_train[idx])
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+            total += loss.item() * len(idx)
+        history.train_loss.append(total / len(x_train))
+        val_loss, val_acc = evaluate(model, loss_fn, x_val, y_val)
+        history.val_loss.append(val_loss)
+        history.val_accuracy.append(val_acc)
+        if on_epoch:
+            on_epoch(epoch, history)
+    return history

@@ -1,0 +1,83 @@
+"""DDPM (Ho et al., 2020, arXiv:2006.11239) built from diffusers' parts: UNet2DModel and DDPMScheduler.
+
+Read top to bottom: real digits as images in [-1, 1]; a small U-Net that predicts noise; the
+scheduler's forward noising q(x_t | x_0) = N(√ᾱ_t x_0, (1 − ᾱ_t) I); the ε-prediction MSE loss;
+and the sampling loop that starts from pure noise and asks the scheduler for one step at a time.
+"""
+
+from __future__ import annotations
+
+import torch
+from diffusers import DDPMScheduler, UNet2DModel
+from torch.nn import functional as F
+
+from aicourse.data import digits
+
+
+def digit_images(size=8, seed=0):
+    """scikit-learn's digits as (N, 1, size, size) tensors in [-1, 1] (upsampled when size > 8)."""
+    x_train, y_train, _, _ = digits(seed=seed)
+    images = x_train.reshape(-1, 1, 8, 8)
+    if size != 8:
+        images = F.interpolate(images, size=(size, size), mode="bilinear", align_corners=False)
+    return images * 2 - 1, y_train  # the model works with zero-centred pixels
+
+
+def small_unet(size=8, channels=(16, 32), layers_per_block=1):
+    """A U-Net without attention: two resolutions, ResNet blocks and skip connections."""
+    return UNet2DModel(
+        sample_size=size, in_channels=1, out_channels=1,
+        block_out_channels=channels, layers_per_block=layers_per_block,
+        down_block_types=("DownBlock2D",) * len(channels), up_block_types=("UpBlock2D",) * len(channels),
+        norm_num_groups=8,
+    )
+
+
+def make_scheduler(num_train_timesteps=1000):
+    """The DDPM noise schedule: β linear from 1e-4 to 0.02 over 1,000 steps (Ho et al.).
+
+    With fewer steps each β is scaled up by 1000 / T, so that the last step is still almost pure noise.
+    """
+    scale = 1000 / num_train_timesteps
+    return DDPMScheduler(num_train_timesteps=num_train_timesteps, beta_schedule="linear",
+                         beta_start=1e-4 * scale, beta_end=0.02 * scale)
+
+
+def ddpm_loss(model, scheduler, x0, generator=None):
+    """Pick a random step t per image, noise the image to x_t, and score the predicted noise by MSE."""
+    noise = torch.randn(x0.shape, generator=generator, device=x0.device)
+    t = torch.randint(0, scheduler.config.num_train_timesteps, (len(x0),), generator=generator).to(x0.device)
+    x_t = scheduler.add_noise(x0, noise, t)  # √ᾱ_t x0 + √(1 − ᾱ_t) ε in one line
+    return F.mse_loss(model(x_t, t).sample, noise)
+
+
+@torch.no_grad()
+def sample(model, scheduler, n, size, steps=None, seed=0, device="cpu"):
+    """Start from N(0, I) and take the scheduler's reverse steps; `steps` < training steps skips some."""
+    g = torch.Generator().manual_seed(seed)
+    x = torch.randn(n, 1, size, size, generator=g).to(device)
+    scheduler.set_timesteps(steps or scheduler.config.num_train_timesteps)
+    for t in scheduler.timesteps:
+        eps = model(x, t).sample  # predicted noise at this step
+        x = scheduler.step(eps, t, x, generator=g).prev_sample  # one step from x_t to x_{t-1}
+    return x.clamp(-1, 1).cpu()
+
+
+def train(model, scheduler, images, steps, batch=128, lr=2e-3, seed=0, device="cpu", on_step=None, checkpoints=()):
+    """Adam on the ε-prediction loss; calls on_step(step, loss) and collects model snapshots at checkpoints."""
+    g = torch.Generator().manual_seed(seed)
+    opt = torch.optim.AdamW(model.parameters(), lr=lr)
+    images = images.to(device)
+    losses, snapshots = [], {}
+    for step in range(1, steps + 1):
+        idx = torch.randint(0, len(images), (batch,), generator=g)
+        loss = ddpm_loss(model, scheduler, images[idx.to(device)], g)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        losses.append(loss.item())
+        if on_step:
+            on_step(step, losses[-1])
+        if step in checkpoints:
+            snapshots[step] = {k: v.detach().clone() for k, v in model.state_dict().items()}
+    return losses, snapshots

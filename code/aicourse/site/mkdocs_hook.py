@@ -1,0 +1,238 @@
+"""The thin glue between mkdocs and the course's figure pipeline and page transforms.
+
+mkdocs-static-i18n runs every event once per language, Japanese first. Files
+this hook adds (figures, KaTeX, notebooks) come after the i18n plugin has
+sorted the docs by language (priority -200), because it only knows files
+inside ``docs/``.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from mkdocs.exceptions import PluginError
+from mkdocs.plugins import event_priority
+from mkdocs.structure.files import File, Files
+from mkdocs.utils import get_relative_url
+
+from aicourse import LANGS
+from aicourse.site import pages
+from aicourse.site.content import ContentError, check_twins, load_glossary, load_syllabus
+
+FIGURES_ENV = "AICOURSE_FIGURES"  # "off": build pages without running experiments (benchmarks only)
+KATEX_FILES = ("katex.min.js", "katex.min.css", "contrib/auto-render.min.js")
+
+_state: dict = {}
+
+
+def _lang(config) -> str:
+    return config.theme["language"]
+
+
+def _root(config) -> Path:
+    return Path(config.config_file_path).resolve().parent
+
+
+def on_config(config):
+    root = _root(config)
+    try:
+        parts, lectures = load_syllabus(Path(config.docs_dir) / "_data" / "syllabus.yml")
+        terms = load_glossary(Path(config.docs_dir) / "_data" / "glossary", lectures)
+        check_twins(Path(config.docs_dir))
+    except ContentError as exc:
+        raise PluginError(str(exc)) from None
+    _state.update(root=root, parts=parts, lectures=lectures, terms=terms)
+    config.nav = _navigation(config, parts, lectures)
+
+    if os.environ.get(FIGURES_ENV) == "off":
+        _state["figures"] = None
+        return config
+    from aicourse.figures.build import build
+
+    from aicourse.figures.build import FigureBuildError
+
+    result = build()
+    try:
+        result.raise_errors()
+    except FigureBuildError as exc:
+        raise PluginError(str(exc)) from None
+    _state["figures"] = result
+    return config
+
+
+def _navigation(config, parts, lectures):
+    docs = Path(config.docs_dir)
+    nav = ["index.md", "syllabus.md"]
+    for part in parts:
+        written = [lec.page("ja").replace(".ja.md", ".md") for lec in lectures
+                   if lec.part == part["id"] and (docs / lec.page("ja")).exists()]
+        if written:
+            nav.append({part["title"]["ja"]: written})
+    nav.append("glossary.md")
+    return nav
+
+
+@event_priority(-200)
+def on_files(files: Files, config):
+    lang, root = _lang(config), _state["root"]
+    site_dir, urls = config.site_dir, config.use_directory_urls
+    katex = root / "node_modules" / "katex" / "dist"
+    for rel in KATEX_FILES + tuple(p.relative_to(katex).as_posix() for p in sorted((katex / "fonts").glob("*.woff2"))):
+        if not (katex / rel).exists():
+            raise PluginError(f"{katex / rel} is missing: run `make site` (it runs `npm ci`) to install KaTeX")
+        files.append(File(rel, str(katex), site_dir, urls, dest_uri=f"assets/katex/{rel}"))
+
+    result = _state.get("figures")
+    if result is not None:
+        for entry in result.entries:
+            for rel in entry.files:
+                files.append(File(rel, str(entry.directory), site_dir, urls, dest_uri=f"figures/{rel}"))
+
+    prefix = "" if lang == LANGS[0] else f"{lang}/"
+    jupyter = config.plugins.get("mkdocs-jupyter")
+    for lec in _state["lectures"]:
+        path = root / lec.notebook()
+        if not path.exists():
+            continue
+        nb = File(f"notebooks/{lec.id}.ipynb", None, site_dir, urls, dest_uri=f"{prefix}notebooks/{lec.id}/index.html")
+        nb.abs_src_path = str(path)
+        nb = next(iter(jupyter.on_files(Files([nb]), config))) if jupyter else nb
+        nb.abs_src_path = str(path)  # the wrapper caches its own copy
+        nb.dest_path = f"{prefix}notebooks/{lec.id}/index.html"
+        nb.abs_dest_path = os.path.join(site_dir, nb.dest_path)
+        nb.url = f"{prefix}notebooks/{lec.id}/"
+        nb.locale = nb.locale_alternate_of = lang  # read by mkdocs-static-i18n
+        nb.alternates = {}
+        nb.lecture = lec
+        files.append(nb)
+    return files
+
+
+def _figure_lookup(page, lang, config):
+    result = _state.get("figures")
+    if result is None:
+        return lambda name: pages.FigureRef(
+            url=get_relative_url("assets/images/figure-off.svg", page.url), width=1, height=1,
+            source_path="", source_url="")
+    owners = result.figures()
+    branch = config.extra.get("branch", "main")
+
+    def lookup(name):
+        entry = owners.get(name)
+        if entry is None:
+            return None
+        rel, path = entry.figure_path(name, lang)
+        width, height = _pixel_size(path)
+        return pages.FigureRef(
+            url=get_relative_url(f"figures/{rel}", page.url), width=width, height=height,
+            source_path=entry.spec.source, source_url=pages.source_url(config.repo_url, branch, entry.spec.source),
+        )
+
+    return lookup
+
+
+def _pixel_size(path: Path) -> tuple[int, int]:
+    if path.suffix == ".svg":
+        import re
+
+        head = path.read_text(encoding="utf-8")[:2000]
+        w = re.search(r'width="([\d.]+)pt"', head)
+        h = re.search(r'height="([\d.]+)pt"', head)
+        if w and h:  # matplotlib writes points; CSS pixels are 4/3 of a point
+            return round(float(w[1]) * 4 / 3), round(float(h[1]) * 4 / 3)
+        return 0, 0
+    from PIL import Image
+
+    with Image.open(path) as im:
+        return im.size
+
+
+def on_page_markdown(markdown, page, config, files):
+    lang, src = _lang(config), f"docs/{page.file.src_uri}"
+    lectures = _state["lectures"]
+    docs = Path(config.docs_dir)
+    exists = lambda lec: (docs / lec.page(lang)).exists()  # noqa: E731
+    has_nb = lambda lec: (_state["root"] / lec.notebook()).exists()  # noqa: E731
+    try:
+        markdown = pages.render_tables(markdown, src, {
+            "syllabus": lambda: pages.syllabus_table(lectures, _state["parts"], lang, exists, has_nb),
+            "glossary": lambda: pages.glossary_table(_state["terms"], lectures, lang, exists),
+        })
+        result = _state.get("figures")
+        if result is not None:
+            markdown = pages.render_values(markdown, src, lang, {k: v for k, v in result.values().items()})
+        else:
+            markdown = pages.VALUE_RE.sub("…", markdown)
+        markdown = pages.render_figures(markdown, src, lang, _figure_lookup(page, lang, config))
+    except pages.PageError as exc:
+        raise PluginError(str(exc)) from None
+
+    lecture = next((lec for lec in lectures if page.file.src_uri == lec.page(lang)), None)
+    if lecture is not None and has_nb(lecture):
+        branch = config.extra.get("branch", "main")
+        markdown = pages.notebook_links(
+            markdown, lang,
+            colab=pages.colab_url(config.repo_url, branch, lecture.notebook()),
+            notebook_page=f"../notebooks/{lecture.id}.ipynb",
+            badge="../assets/images/colab-badge.svg",
+        )
+    return markdown
+
+
+def on_page_content(html, page, config, files):
+    from aicourse.site.external_links import add_noopener
+
+    return add_noopener(html, config.site_url)
+
+
+class LanguageLinks:
+    """Links to this page in each language, for ``overrides/partials/alternate.html``.
+
+    Deliberately not iterable: Material then emits no ``<link rel="alternate">``
+    tags, whose sitemap look-ups would 404 for per-page links.
+    """
+
+    def __init__(self, links: list[dict]):
+        self.links = links
+
+
+LANG_NAMES = {"ja": "日本語", "en": "English"}
+
+
+@event_priority(-100)  # after mkdocs-static-i18n has set its own alternates
+def on_page_context(context, page, config, nav):
+    lang = _lang(config)
+    lecture = getattr(page.file, "lecture", None)
+    if lecture is not None:  # a notebook page: title it in the page's language
+        page.title = f"{lecture.number:02d} {lecture.title[lang]}: " + ("ノートブック" if lang == "ja" else "notebook")
+    # Every page has its twin at the same path (check_twins), so the other language's URL is a prefix away.
+    path = page.url.removeprefix(f"{lang}/") if lang != LANGS[0] else page.url
+    links = LanguageLinks([
+        {"name": LANG_NAMES[other], "lang": other, "link": path if other == LANGS[0] else f"{other}/{path}"}
+        for other in LANGS
+    ])
+    # mkdocs-static-i18n sets the attribute, which Jinja reads before the key: set both.
+    config.extra["alternate"] = links
+    config.extra.alternate = links
+    return context
+
+
+def on_post_build(config):
+    # mkdocs-static-i18n builds the other languages inside the first one's post-build step, so
+    # when the last language gets here every page of both languages is on disk: index them once.
+    if _lang(config) == LANGS[-1]:
+        from aicourse.site.search_index import SearchIndexError, build_index
+
+        try:
+            build_index(config.site_dir)
+        except SearchIndexError as exc:
+            raise PluginError(str(exc)) from None
+    if _lang(config) != LANGS[0] or _state.get("figures") is None:
+        return
+    import json
+
+    from aicourse.figures.manifest import manifest
+
+    data = manifest(_state["figures"], lambda entry, rel: f"figures/{rel}")
+    Path(config.site_dir, "figures.json").write_text(json.dumps(data, indent=1, ensure_ascii=False), encoding="utf-8")

@@ -1,0 +1,67 @@
+"""Unit tests for aicourse.adapting: LoRA layers and int8 quantization."""
+
+import torch
+from torch import nn
+
+from aicourse.adapting import (LoRALinear, add_lora, dequantize_int8, fit_trainable, quantize_int8,
+                               quantized_copy, weight_bytes)
+from aicourse.training import count_parameters, mlp
+
+
+def test_lora_starts_equal_to_base_and_counts_adapter_parameters():
+    torch.manual_seed(0)
+    base = nn.Linear(12, 7)
+    layer = LoRALinear(base, r=3, alpha=6)
+    x = torch.randn(5, 12)
+    assert torch.allclose(layer(x), base(x))  # B = 0 at the start
+    assert count_parameters(layer) == 3 * (12 + 7)
+    assert not base.weight.requires_grad
+
+
+def test_lora_update_has_low_rank_and_merges_exactly():
+    torch.manual_seed(0)
+    layer = LoRALinear(nn.Linear(10, 8), r=2, alpha=4)
+    with torch.no_grad():
+        layer.B.normal_()
+    assert torch.linalg.matrix_rank(layer.delta_weight()).item() <= 2
+    x = torch.randn(4, 10)
+    assert torch.allclose(layer.merged()(x), layer(x), atol=1e-5)
+
+
+def test_lora_training_changes_only_adapters_and_lowers_loss():
+    torch.manual_seed(0)
+    model = mlp([6, 16, 3])
+    frozen = [p.detach().clone() for p in model.parameters()]
+    lora = add_lora(model, r=2, alpha=4)
+    x = torch.randn(120, 6)
+    y = (x[:, 0] > 0).long() + (x[:, 1] > 0).long()
+    h = fit_trainable(lora, (x, y, x, y), epochs=15, lr=0.02)
+    assert h.train_loss[-1] < h.train_loss[0]
+    base_params = [m.base for m in lora if isinstance(m, LoRALinear)]
+    now = [p for layer in base_params for p in layer.parameters()]
+    assert all(torch.equal(a, b) for a, b in zip(frozen, now))
+
+
+def test_quantization_error_is_at_most_half_a_step():
+    torch.manual_seed(0)
+    w = torch.randn(20, 30) * torch.linspace(0.01, 2, 20)[:, None]
+    for per_channel in (False, True):
+        q, s = quantize_int8(w, per_channel)
+        assert q.dtype == torch.int8 and q.abs().max().item() == 127
+        err = (w - dequantize_int8(q, s)).abs()
+        assert torch.all(err <= s / 2 + 1e-6)
+    # rows of very different size: per-channel scales give a smaller mean error
+    e_t = (w - dequantize_int8(*quantize_int8(w, False))).abs().mean()
+    e_c = (w - dequantize_int8(*quantize_int8(w, True))).abs().mean()
+    assert e_c < e_t
+
+
+def test_weight_bytes_and_quantized_copy():
+    model = mlp([8, 5, 3])
+    n = 8 * 5 + 5 * 3
+    assert weight_bytes(model) == 4 * n
+    assert weight_bytes(model, per_channel=False) == n + 4 * 2
+    assert weight_bytes(model, per_channel=True) == n + 4 * (5 + 3)
+    qm = quantized_copy(model)
+    assert not torch.equal(qm[0].weight, model[0].weight)
+    assert torch.allclose(qm[0].weight, model[0].weight, atol=model[0].weight.abs().max().item() / 254 + 1e-7)

@@ -1,0 +1,89 @@
+"""Page transforms and course data: bad input gets an error that names the file and the problem."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from aicourse.site import pages
+from aicourse.site.content import ContentError, check_twins, load_glossary, load_syllabus
+
+ROOT = Path(__file__).resolve().parents[1]
+DOCS = ROOT / "docs"
+
+
+def ref(name):
+    return pages.FigureRef(url=f"../figures/ja/{name}.svg", width=640, height=480,
+                           source_path="code/aicourse/experiments/x.py", source_url="https://github.com/o/r/blob/main/code/x.py")
+
+
+def test_a_figure_reference_becomes_a_figure_with_its_source_link():
+    md = '# T\n\n![損失の曲線](figure:loss-curve "キャプション")\n'
+    out = pages.render_figures(md, "docs/p.ja.md", "ja", lambda n: ref(n) if n == "loss-curve" else None)
+    assert '<img src="../figures/ja/loss-curve.svg" alt="損失の曲線" width="640" height="480"' in out
+    assert "キャプション" in out and 'href="https://github.com/o/r/blob/main/code/x.py"' in out
+    assert "figure:" not in out
+
+
+def test_a_missing_figure_names_the_page_and_the_figure():
+    with pytest.raises(pages.PageError, match=r"docs/p\.en\.md: figure 'nope' does not exist"):
+        pages.render_figures("![alt](figure:nope)\n", "docs/p.en.md", "en", lambda n: None)
+
+
+def test_a_figure_without_alt_text_is_refused():
+    with pytest.raises(pages.PageError, match="no alt text"):
+        pages.render_figures("![](figure:x)\n", "docs/p.en.md", "en", ref)
+
+
+def test_values_come_from_runs_and_unknown_ones_are_named():
+    values = {"exp": {"acc": {"ja": "95.0 %", "en": "95.0 %"}, "dev": {"ja": "なし", "en": "none"}}}
+    assert pages.render_values("acc {{ exp.acc }}, {{exp.dev}}", "p", "ja", values) == "acc 95.0 %, なし"
+    with pytest.raises(pages.PageError, match=r"p: experiment 'exp' recorded no value 'loss' \(it records: acc, dev\)"):
+        pages.render_values("{{ exp.loss }}", "p", "en", values)
+    with pytest.raises(pages.PageError, match="names no experiment 'other'"):
+        pages.render_values("{{ other.acc }}", "p", "en", values)
+
+
+def test_colab_url_is_built_from_the_repository_url():
+    url = pages.colab_url("https://github.com/owner/repo", "main", "lectures/02-x.ipynb")
+    assert url == "https://colab.research.google.com/github/owner/repo/blob/main/lectures/02-x.ipynb"
+    with pytest.raises(ValueError, match="not a GitHub repository"):
+        pages.colab_url("https://gitlab.com/owner/repo", "main", "x.ipynb")
+
+
+def test_a_page_without_its_twin_is_named(tmp_path):
+    (tmp_path / "lectures").mkdir()
+    (tmp_path / "index.ja.md").write_text("# a")
+    (tmp_path / "index.en.md").write_text("# a")
+    (tmp_path / "lectures" / "02-x.ja.md").write_text("# b")
+    with pytest.raises(ContentError, match=r"lectures/02-x\.ja\.md has no translation: .*lectures/02-x\.en\.md is missing"):
+        check_twins(tmp_path)
+
+
+def test_a_page_without_a_language_suffix_is_named(tmp_path):
+    (tmp_path / "notes.md").write_text("# a")
+    with pytest.raises(ContentError, match=r"notes\.md: a page's name must end in \.ja\.md or \.en\.md"):
+        check_twins(tmp_path)
+
+
+def test_the_course_pages_all_have_twins():
+    check_twins(DOCS)
+
+
+def test_syllabus_lists_fourteen_lectures_and_glossary_terms_are_unique():
+    parts, lectures = load_syllabus(DOCS / "_data" / "syllabus.yml")
+    assert [lec.number for lec in lectures] == list(range(1, 15))
+    terms = load_glossary(DOCS / "_data" / "glossary", lectures)
+    assert terms, "the glossary is empty"
+    seen = {}
+    for term in terms:
+        assert term.ja not in seen, f"glossary term {term.ja} is in {seen.get(term.ja)} and {term.lecture}"
+        seen[term.ja] = term.lecture
+
+
+def test_a_glossary_file_for_an_unknown_lecture_is_named(tmp_path):
+    _, lectures = load_syllabus(DOCS / "_data" / "syllabus.yml")
+    (tmp_path / "99-nothing.yml").write_text("- {ja: 語, en: word, note: {ja: あ, en: a}}\n")
+    with pytest.raises(ContentError, match=r"99-nothing\.yml: no lecture '99-nothing'"):
+        load_glossary(tmp_path, lectures)
