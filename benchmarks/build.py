@@ -1,0 +1,91 @@
+"""Build benchmark (not a test): prints the figures the README's targets are checked against.
+
+    .venv/bin/python benchmarks/build.py [--skip-cold]
+
+1. cold: a quick-profile build with an empty figure cache (every experiment runs);
+2. warm: the same build again, every figure cached;
+3. plain: the same pages with figure generation switched off (AICOURSE_FIGURES=off);
+then warm / plain, the seconds of each experiment in the cold run, and the bytes of
+every built page with the images it shows.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from urllib.parse import unquote, urljoin, urlsplit
+
+ROOT = Path(__file__).resolve().parents[1]
+MKDOCS = Path(sys.executable).parent / "mkdocs"
+
+
+def build(site: Path, cache: Path, figures: bool = True) -> float:
+    env = {**os.environ, "AICOURSE_PROFILE": "quick", "AICOURSE_CACHE": str(cache), "NO_MKDOCS_2_WARNING": "1"}
+    if not figures:
+        env["AICOURSE_FIGURES"] = "off"
+    started = time.perf_counter()
+    proc = subprocess.run([str(MKDOCS), "build", "-d", str(site)], cwd=ROOT, env=env, capture_output=True, text=True)
+    seconds = time.perf_counter() - started
+    if proc.returncode != 0:
+        sys.exit(f"build failed:\n{proc.stderr[-3000:]}")
+    return seconds
+
+
+def page_weights(site: Path) -> list[tuple[int, int, str]]:
+    rows = []
+    for page in sorted(site.rglob("*.html")):
+        html = page.read_text(encoding="utf-8")
+        base = "/" + page.relative_to(site).as_posix()
+        images = 0
+        for src in set(re.findall(r'<img[^>]+src="([^"]+)"', html)):
+            if src.startswith("data:") or urlsplit(src).netloc:
+                continue
+            target = site / unquote(urlsplit(urljoin(base, src)).path).lstrip("/")
+            if target.is_file():
+                images += target.stat().st_size
+        rows.append((page.stat().st_size, images, page.relative_to(site).as_posix()))
+    return rows
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--skip-cold", action="store_true", help="reuse the project's cache instead of an empty one")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        cache = ROOT / ".cache" / "figures" if args.skip_cold else tmp / "cache"
+        cold = None if args.skip_cold else build(tmp / "site", cache)
+        warm = min(build(tmp / "site", cache) for _ in range(2))
+        plain = min(build(tmp / "plain", cache, figures=False) for _ in range(2))
+
+        print("== build times (quick profile, this machine: %d cores)" % os.cpu_count())
+        if cold is not None:
+            print(f"cold build (every experiment runs): {cold:7.1f} s")
+        print(f"warm build (every figure cached):   {warm:7.1f} s")
+        print(f"plain mkdocs build (figures off):   {plain:7.1f} s")
+        print(f"warm / plain:                       {warm / plain:7.2f}")
+
+        print("\n== experiments (seconds of the run that made the cached figures)")
+        for entry in sorted(cache.glob("*/quick-*/entry.json")):
+            meta = json.loads(entry.read_text(encoding="utf-8"))
+            print(f"{meta['experiment']:28} {meta['seconds']:7.1f} s")
+
+        print("\n== pages (bytes of HTML + bytes of the images it shows)")
+        for html, images, name in sorted(page_weights(tmp / "site"), key=lambda r: -(r[0] + r[1])):
+            print(f"{html + images:10,d}  (html {html:9,d}, images {images:9,d})  {name}")
+        animations = sorted(p for p in (tmp / "site" / "figures").rglob("*.gif"))
+        if animations:
+            print("\n== animations")
+            for gif in animations:
+                print(f"{gif.stat().st_size:10,d}  {gif.relative_to(tmp / 'site')}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,57 @@
+"""Every lecture notebook runs top to bottom in the quick profile, with no model hub."""
+
+from __future__ import annotations
+
+import json
+
+import nbformat
+import pytest
+import yaml
+from nbclient import NotebookClient
+
+from conftest import ROOT
+
+NOTEBOOKS = sorted((ROOT / "lectures").glob("*.ipynb"))
+
+
+def repo_url() -> str:
+    text = (ROOT / "mkdocs.yml").read_text(encoding="utf-8")
+    return next(line.split(":", 1)[1].strip() for line in text.splitlines() if line.startswith("repo_url:"))
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_notebook_runs_top_to_bottom(path, tmp_path, monkeypatch):
+    monkeypatch.setenv("AICOURSE_PROFILE", "quick")
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.setenv("MPLBACKEND", "Agg")
+    nb = nbformat.read(path, as_version=4)
+    client = NotebookClient(nb, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}})
+    try:
+        client.execute()
+    except Exception as exc:  # name the notebook and the failing cell
+        pytest.fail(f"{path.relative_to(ROOT)} failed: {exc}")
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_notebook_installs_the_package_from_the_repository(path):
+    nb = json.loads(path.read_text(encoding="utf-8"))
+    first_code = next(c for c in nb["cells"] if c["cell_type"] == "code")
+    assert f"git+{repo_url()}" in "".join(first_code["source"]), f"{path.name}: first code cell must install the package"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_notebook_prose_comes_in_both_languages_and_code_is_not_duplicated(path):
+    nb = json.loads(path.read_text(encoding="utf-8"))
+    tags = [tuple(c.get("metadata", {}).get("tags", [])) for c in nb["cells"] if c["cell_type"] == "markdown"]
+    ja = sum("lang-ja" in t for t in tags)
+    en = sum("lang-en" in t for t in tags)
+    assert ja == en > 0, f"{path.name}: {ja} Japanese and {en} English prose cells"
+    code = ["".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "code"]
+    assert len(code) == len(set(code)), f"{path.name}: a code cell appears twice"
+
+
+def test_every_notebook_belongs_to_a_lecture_of_the_syllabus():
+    data = yaml.safe_load((ROOT / "docs" / "_data" / "syllabus.yml").read_text(encoding="utf-8"))
+    ids = {f"{lec['number']:02d}-{lec['slug']}" for lec in data["lectures"]}
+    for path in NOTEBOOKS:
+        assert path.stem in ids, f"{path.name} matches no lecture in docs/_data/syllabus.yml"
