@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import json
 
+from pathlib import Path
+
 import nbformat
 import pytest
 import yaml
 from nbclient import NotebookClient
 
-from conftest import ROOT
+ROOT = Path(__file__).resolve().parents[1]
 
 NOTEBOOKS = sorted((ROOT / "lectures").glob("*.ipynb"))
 

@@ -11,7 +11,7 @@ from urllib.parse import unquote, urljoin, urlsplit
 
 import yaml
 
-from conftest import ROOT
+ROOT = Path(__file__).resolve().parents[1]
 
 COLAB = "https://colab.research.google.com/github/"
 

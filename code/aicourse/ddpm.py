@@ -45,7 +45,7 @@ def make_scheduler(num_train_timesteps=1000):
 
 def ddpm_loss(model, scheduler, x0, generator=None):
     """Pick a random step t per image, noise the image to x_t, and score the predicted noise by MSE."""
-    noise = torch.randn(x0.shape, generator=generator, device=x0.device)
+    noise = torch.randn(x0.shape, generator=generator).to(x0.device)  # CPU generator: same numbers on any device
     t = torch.randint(0, scheduler.config.num_train_timesteps, (len(x0),), generator=generator).to(x0.device)
     x_t = scheduler.add_noise(x0, noise, t)  # √ᾱ_t x0 + √(1 − ᾱ_t) ε in one line
     return F.mse_loss(model(x_t, t).sample, noise)

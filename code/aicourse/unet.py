@@ -97,7 +97,7 @@ def train_denoiser(model: UNet, images: torch.Tensor, steps: int = 300, noise: f
     model.train()
     for step in range(steps):
         clean = images[torch.randint(len(images), (batch_size,), generator=gen)]
-        noisy = clean + noise * torch.randn(clean.shape, generator=gen)
+        noisy = clean + noise * torch.randn(clean.shape, generator=gen).to(clean.device)
         loss = nn.functional.mse_loss(model(noisy), clean)
         opt.zero_grad()
         loss.backward()

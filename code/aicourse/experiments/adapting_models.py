@@ -33,15 +33,6 @@ from aicourse.training import count_parameters, evaluate, mlp
           "lr_full": 0.003, "lr_lora": 0.01},
 )
 def adapting_models(ctx: Context) -> None:
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)  # tiny MLPs: one thread is much faster than two contending ones
-    try:
-        _run(ctx)
-    finally:
-        torch.set_num_threads(threads)
-
-
-def _run(ctx: Context) -> None:
     p = ctx.params
     x_train, y_train, x_val, y_val = digits(seed=0)
     old_tr, old_va = y_train < 5, y_val < 5

@@ -34,15 +34,6 @@ PRECISIONS = [("fp32", 4), ("fp16", 2), ("int8", 1)]
     full={"hidden": 256, "latent": 2, "epochs": 300, "frames": 40, "samples": 48},
 )
 def creative_generation(ctx: Context) -> None:
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)  # a tiny MLP: one thread is faster than two contending ones
-    try:
-        _run(ctx)
-    finally:
-        torch.set_num_threads(threads)
-
-
-def _run(ctx: Context) -> None:
     p = ctx.params
     x_train, _, _, _ = digits(seed=0)
     torch.manual_seed(0)

@@ -27,16 +27,6 @@ from aicourse.training import count_parameters
           "sample_steps": 1000, "checkpoints": [250, 1000, 3000, 8000], "n_show": 12},
 )
 def diffusion_from_scratch(ctx: Context) -> None:
-    threads = torch.get_num_threads()
-    if ctx.device == "cpu":
-        torch.set_num_threads(1)  # a small model on shared cores: one thread is faster than two contending
-    try:
-        _run(ctx)
-    finally:
-        torch.set_num_threads(threads)
-
-
-def _run(ctx: Context) -> None:
     p = ctx.params
     images, labels = ddpm.digit_images(p["size"])
     torch.manual_seed(0)

@@ -33,15 +33,6 @@ LIM = 3.2
     full={"hidden": 256, "steps": 20000, "batch": 1024, "n_sample": 4000, "n_check": 20000, "sde_steps": 1000, "frames": 36},
 )
 def score_sde_experiment(ctx: Context) -> None:
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)  # a tiny MLP: one thread is many times faster than two contending ones
-    try:
-        _run(ctx)
-    finally:
-        torch.set_num_threads(threads)
-
-
-def _run(ctx: Context) -> None:
     p = ctx.params
     torch.manual_seed(0)
     g = torch.Generator().manual_seed(0)

@@ -38,16 +38,9 @@ def unet_experiment(ctx: Context) -> None:
     x_train, _, x_val, _ = digits(seed=0)
     train_images, val_images = pad_digits(x_train), pad_digits(x_val)
     model.to(ctx.device)
-    # Convolutions this small run much faster on one CPU thread than split over several.
-    threads = torch.get_num_threads()
-    if ctx.device == "cpu":
-        torch.set_num_threads(1)
-    try:
-        losses = train_denoiser(model, train_images.to(ctx.device), steps=p["steps"], noise=p["noise"],
-                                batch_size=p["batch_size"],
-                                on_step=lambda s, n, loss: ctx.progress(s, n, "step", loss=loss))
-    finally:
-        torch.set_num_threads(threads)
+    losses = train_denoiser(model, train_images.to(ctx.device), steps=p["steps"], noise=p["noise"],
+                            batch_size=p["batch_size"],
+                            on_step=lambda s, n, loss: ctx.progress(s, n, "step", loss=loss))
     model.cpu()
     gen = torch.Generator().manual_seed(1)
     noisy = val_images + p["noise"] * torch.randn(val_images.shape, generator=gen)

@@ -29,15 +29,6 @@ from aicourse.vae import VAE, train_vae
     full={"hidden": 512, "epochs": 300, "batch_size": 64, "lr": 0.001, "grid": 20},
 )
 def vae_experiment(ctx: Context) -> None:
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)  # small MLPs: one thread beats two contending ones
-    try:
-        _run(ctx)
-    finally:
-        torch.set_num_threads(threads)
-
-
-def _run(ctx: Context) -> None:
     p = ctx.params
     x_train, y_train, x_val, y_val = digits(seed=0)
     torch.manual_seed(0)
