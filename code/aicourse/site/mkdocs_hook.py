@@ -52,12 +52,15 @@ def on_config(config):
 
     from aicourse.figures.build import FigureBuildError
 
+    if _state.get("figures_for") is config:  # mkdocs-static-i18n's next language: same build
+        return config
     result = build()
     try:
         result.raise_errors()
     except FigureBuildError as exc:
         raise PluginError(str(exc)) from None
     _state["figures"] = result
+    _state["figures_for"] = config
     return config
 
 
@@ -76,6 +79,14 @@ def _navigation(config, parts, lectures):
 @event_priority(-200)
 def on_files(files: Files, config):
     lang, root = _lang(config), _state["root"]
+    if lang == LANGS[0]:
+        _add_shared_files(files, config, root)
+    _add_notebooks(files, config, root, lang)
+    return files
+
+
+def _add_shared_files(files: Files, config, root: Path) -> None:
+    """KaTeX and the figures: written once, at the site's root, by the first language's pass."""
     site_dir, urls = config.site_dir, config.use_directory_urls
     katex = root / "node_modules" / "katex" / "dist"
     for rel in KATEX_FILES + tuple(p.relative_to(katex).as_posix() for p in sorted((katex / "fonts").glob("*.woff2"))):
@@ -89,6 +100,10 @@ def on_files(files: Files, config):
             for rel in entry.files:
                 files.append(File(rel, str(entry.directory), site_dir, urls, dest_uri=f"figures/{rel}"))
 
+
+def _add_notebooks(files: Files, config, root: Path, lang: str) -> None:
+    """Each lecture's notebook as a page of this language, rendered by mkdocs-jupyter."""
+    site_dir, urls = config.site_dir, config.use_directory_urls
     prefix = "" if lang == LANGS[0] else f"{lang}/"
     jupyter = config.plugins.get("mkdocs-jupyter")
     for lec in _state["lectures"]:
@@ -106,7 +121,6 @@ def on_files(files: Files, config):
         nb.alternates = {}
         nb.lecture = lec
         files.append(nb)
-    return files
 
 
 def _figure_lookup(page, lang, config):
