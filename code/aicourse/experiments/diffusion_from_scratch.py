@@ -75,6 +75,7 @@ def _show(ax, img):
     ax.set_xticks([])
     ax.set_yticks([])
     ax.grid(False)
+    ax.spines[:].set_visible(False)  # images, not plots: no axis lines (row labels stay)
 
 
 def draw_noising(t, noised, shown_t):
