@@ -77,7 +77,7 @@ def main() -> int:
             subprocess.run([str(Path(sys.executable).parent / "mkdocs"), "build", "--strict", "-q", "-d", str(site)],
                            cwd=ROOT, env=env, check=True)
         results = {}
-        with SiteServer(site) as srv:
+        with SiteServer(site, compress=True) as srv:  # gzip, as GitHub Pages serves it
             print(f"{'page':44} {'perf':>5} {'a11y':>5} {'best':>5} {'KB':>7} {'LCP ms':>7}  failing audits")
             for i, page in enumerate(pick_pages(site)):
                 r = audit(srv.url(page), Path(tmp) / f"lh{i}.json", args.form_factor)

@@ -8,6 +8,7 @@ here as it would there.
 from __future__ import annotations
 
 import functools
+import gzip
 import http.server
 import re
 import socketserver
@@ -32,8 +33,28 @@ def site_prefix() -> str:
     return path if path.endswith("/") else path + "/"
 
 
+COMPRESSIBLE = {".html", ".css", ".js", ".svg", ".json", ".xml", ".txt"}
+
+
 class _Handler(http.server.SimpleHTTPRequestHandler):
     prefix = "/"
+    compress = False  # gzip text as GitHub Pages does (for the Lighthouse benchmark)
+
+    def do_GET(self):
+        if self.compress and "gzip" in self.headers.get("Accept-Encoding", ""):
+            path = Path(self.translate_path(self.path))
+            if path.is_dir():
+                path = path / "index.html"
+            if path.is_file() and path.suffix in COMPRESSIBLE and self.path.split("?")[0].endswith(("/", path.name)):
+                body = gzip.compress(path.read_bytes(), mtime=0)
+                self.send_response(200)
+                self.send_header("Content-Type", self.guess_type(str(path)))
+                self.send_header("Content-Encoding", "gzip")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+                return
+        super().do_GET()
 
     def log_message(self, *args):  # quiet
         pass
@@ -61,10 +82,10 @@ class _Server(socketserver.ThreadingMixIn, http.server.HTTPServer):
 class SiteServer:
     """``with SiteServer(site) as srv: srv.url("lectures/x/")``"""
 
-    def __init__(self, site_dir: Path, prefix: str | None = None):
+    def __init__(self, site_dir: Path, prefix: str | None = None, compress: bool = False):
         self.site_dir = Path(site_dir)
         self.prefix = prefix or site_prefix()
-        handler = type("Handler", (_Handler,), {"prefix": self.prefix})
+        handler = type("Handler", (_Handler,), {"prefix": self.prefix, "compress": compress})
         self._httpd = _Server(("127.0.0.1", 0), functools.partial(handler, directory=str(self.site_dir)))
         self.host = f"127.0.0.1:{self._httpd.server_port}"
         self.base = f"http://{self.host}{self.prefix}"
