@@ -104,29 +104,10 @@ def fit_trainable(model: nn.Module, data, epochs: int, lr: float, batch_size: in
     """Adam on the parameters with ``requires_grad`` (frozen ones are left alone); validation accuracy per epoch.
 
     ``data`` is ``(x_train, y_train, x_val, y_val)``; returns a :class:`aicourse.training.History`.
+    The loop is :func:`aicourse.training.fit_classifier`'s: LoRA needs Adam, since SGD with
+    momentum made it diverge.
     """
-    from aicourse.training import History, evaluate
+    from aicourse.training import fit_classifier
 
-    x_train, y_train, x_val, y_val = data
-    loss_fn = nn.CrossEntropyLoss()
-    optimizer = torch.optim.Adam([p for p in model.parameters() if p.requires_grad], lr=lr)
-    generator = torch.Generator().manual_seed(seed)
-    history = History()
-    for epoch in range(1, epochs + 1):
-        model.train()
-        order = torch.randperm(len(x_train), generator=generator)
-        total = 0.0
-        for start in range(0, len(order), batch_size):
-            idx = order[start : start + batch_size]
-            loss = loss_fn(model(x_train[idx]), y_train[idx])
-            optimizer.zero_grad()
-            loss.backward()
-            optimizer.step()
-            total += loss.item() * len(idx)
-        history.train_loss.append(total / len(x_train))
-        val_loss, val_acc = evaluate(model, loss_fn, x_val, y_val)
-        history.val_loss.append(val_loss)
-        history.val_accuracy.append(val_acc)
-        if on_epoch:
-            on_epoch(epoch, history)
-    return history
+    return fit_classifier(model, data, epochs, lr=lr, batch_size=batch_size, seed=seed, on_epoch=on_epoch,
+                          optimizer="adam")

@@ -53,8 +53,12 @@ def fit_classifier(
     batch_size: int = 64,
     seed: int = 0,
     on_epoch: Callable[[int, History], None] | None = None,
+    optimizer: str = "sgd",
 ) -> History:
     """Train with mini-batch stochastic gradient descent and cross-entropy loss.
+
+    Only parameters with ``requires_grad`` are updated (frozen ones are left alone);
+    ``optimizer`` is ``"sgd"`` (with momentum) or ``"adam"``.
 
     Each step: compute the output, compare it with the target (the loss), take
     the gradient of the loss with respect to every parameter, and move each
@@ -62,7 +66,13 @@ def fit_classifier(
     """
     x_train, y_train, x_val, y_val = data
     loss_fn = nn.CrossEntropyLoss()
-    optimizer = torch.optim.SGD(model.parameters(), lr=lr, momentum=0.9)
+    trainable = [p for p in model.parameters() if p.requires_grad]
+    if optimizer == "sgd":
+        step = torch.optim.SGD(trainable, lr=lr, momentum=0.9)
+    elif optimizer == "adam":
+        step = torch.optim.Adam(trainable, lr=lr)
+    else:
+        raise ValueError(f"optimizer must be 'sgd' or 'adam', not {optimizer!r}")
     generator = torch.Generator().manual_seed(seed)
     history = History()
     for epoch in range(1, epochs + 1):
@@ -72,9 +82,9 @@ def fit_classifier(
         for start in range(0, len(order), batch_size):
             idx = order[start : start + batch_size]
             loss = loss_fn(model(x_train[idx]), y_train[idx])  # compare output with target
-            optimizer.zero_grad()
+            step.zero_grad()
             loss.backward()  # gradient of the loss for every parameter
-            optimizer.step()  # adjust parameters to shrink the loss
+            step.step()  # adjust parameters to shrink the loss
             total += loss.item() * len(idx)
         history.train_loss.append(total / len(x_train))
         val_loss, val_acc = evaluate(model, loss_fn, x_val, y_val)
