@@ -114,6 +114,34 @@ def test_notebook_pages_render_as_html_not_json(built_site):
         assert "celltag_lang-ja" in html and "celltag_lang-en" in html
 
 
+def test_notebook_pages_share_their_stylesheets(built_site):
+    sheets = set()
+    for page in sorted(built_site.glob("**/notebooks/*/index.html")):
+        html = page.read_text(encoding="utf-8")
+        rel = page.relative_to(built_site).as_posix()
+        inline = max((len(css) for css in re.findall(r"<style[^>]*>(.*?)</style>", html, re.S)), default=0)
+        assert inline < 4096, f"{rel}: {inline} bytes of inline CSS"
+        assert len(html.encode("utf-8")) < 200_000, f"{rel}: {len(html) // 1024} KB of HTML"
+        links = re.findall(r'<link rel="stylesheet" href="([^"]*notebook-[0-9a-f]{12}\.css)">', html)
+        assert links, f"{rel}: no shared notebook stylesheet"
+        for href in links:
+            target = (page.parent / href).resolve()
+            assert target.is_file(), f"{rel}: {href} does not exist"
+            sheets.add(target.name)
+    assert 1 <= len(sheets) <= 6, sheets  # the same few files for every notebook page
+
+
+def test_navigation_speaks_the_page_language(built_site):
+    syllabus = yaml.safe_load((ROOT / "docs" / "_data" / "syllabus.yml").read_text(encoding="utf-8"))
+    nav = lambda html: re.search(r'<nav class="md-nav md-nav--primary".*?</nav>\s*</div>', html, re.S).group(0)  # noqa: E731
+    ja = nav((built_site / "lectures" / "02-learning-from-data" / "index.html").read_text(encoding="utf-8"))
+    en = nav((built_site / "en" / "lectures" / "02-learning-from-data" / "index.html").read_text(encoding="utf-8"))
+    for part in syllabus["parts"]:
+        assert part["title"]["ja"] in ja, part
+        assert part["title"]["en"] in en and part["title"]["ja"] not in en, part
+    assert re.search(r">\s*ホーム\s*<", ja) and re.search(r">\s*Home\s*<", en) and "ホーム" not in en
+
+
 def test_the_language_switcher_leads_to_the_same_page(built_site):
     for page in html_pages(built_site):
         rel = page.relative_to(built_site).as_posix()
@@ -126,10 +154,21 @@ def test_the_language_switcher_leads_to_the_same_page(built_site):
         assert resolved == "/" + twin, f"{rel}: switcher goes to {resolved}, expected /{twin}"
 
 
-def test_math_is_marked_for_the_renderer(built_site):
-    html = (built_site / "lectures" / "02-learning-from-data" / "index.html").read_text(encoding="utf-8")
-    assert 'class="arithmatex"' in html
-    assert (built_site / "assets" / "katex" / "katex.min.js").is_file()
+def test_math_is_typeset_by_the_build(built_site):
+    with_math = []
+    for page in sorted(built_site.rglob("index.html")):
+        html = page.read_text(encoding="utf-8")
+        rel = page.relative_to(built_site).as_posix()
+        has_math = 'class="katex"' in html
+        assert ("katex.min.css" in html) == has_math, f"{rel}: KaTeX's stylesheet linked {'without' if not has_math else 'but no'} math"
+        assert "katex.min.js" not in html and "auto-render" not in html, f"{rel}: ships a math script"
+        for span in re.findall(r'<(?:span|div) class="arithmatex">(.{0,20})', html):
+            assert span.startswith('<span class="katex'), f"{rel}: math left for the browser: {span!r}"
+        with_math += [rel] if has_math else []
+    assert "lectures/02-learning-from-data/index.html" in with_math
+    assert "en/notebooks/12-score-sde/index.html" in with_math
+    assert (built_site / "assets" / "katex" / "katex.min.css").is_file()
+    assert not (built_site / "assets" / "katex" / "katex.min.js").exists()
 
 
 def test_manifest_lists_every_figure_with_its_hash(built_site):

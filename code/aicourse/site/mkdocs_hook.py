@@ -20,8 +20,9 @@ from aicourse import LANGS
 from aicourse.site import pages
 from aicourse.site.content import ContentError, check_twins, load_glossary, load_syllabus
 
+HOME = "ホーム"  # translated by nav_translations in mkdocs.yml
 FIGURES_ENV = "AICOURSE_FIGURES"  # "off": build pages without running experiments (benchmarks only)
-KATEX_FILES = ("katex.min.js", "katex.min.css", "contrib/auto-render.min.js")
+KATEX_FILES = ("katex.min.css",)  # math is typeset at build time (aicourse.site.math): no script
 
 _state: dict = {}
 
@@ -66,7 +67,7 @@ def on_config(config):
 
 def _navigation(config, parts, lectures):
     docs = Path(config.docs_dir)
-    nav = ["index.md", "syllabus.md"]
+    nav = [{HOME: "index.md"}, "syllabus.md"]  # "Home", not the site's name a second time
     for part in parts:
         written = [lec.page("ja").replace(".ja.md", ".md") for lec in lectures
                    if lec.part == part["id"] and (docs / lec.page("ja")).exists()]
@@ -196,7 +197,21 @@ def on_page_markdown(markdown, page, config, files):
 
 def on_page_content(html, page, config, files):
     from aicourse.site.external_links import add_noopener
+    from aicourse.site.math import Katex, MathError, render_notebook_math, render_page_math
 
+    if "katex" not in _state:
+        _state["katex"] = Katex(_state["root"] / "node_modules" / "katex")
+    notebook = getattr(page.file, "lecture", None) is not None
+    src = page.file.abs_src_path if notebook else f"docs/{page.file.src_uri}"
+    try:
+        html, formulas = (render_notebook_math if notebook else render_page_math)(html, _state["katex"], src)
+    except MathError as exc:
+        raise PluginError(str(exc)) from None
+    page.meta["math"] = formulas > 0  # overrides/main.html links KaTeX's stylesheet only then
+    if notebook:
+        from aicourse.site.notebook_styles import share_styles
+
+        html = share_styles(html, config.site_dir, to_root="../" * page.url.count("/"))
     return add_noopener(html, config.site_url)
 
 
@@ -236,6 +251,8 @@ def on_post_build(config):
     # mkdocs-static-i18n builds the other languages inside the first one's post-build step, so
     # when the last language gets here every page of both languages is on disk: index them once.
     if _lang(config) == LANGS[-1]:
+        if "katex" in _state:
+            _state.pop("katex").close()
         from aicourse.site.search_index import SearchIndexError, build_index
 
         try:
