@@ -52,3 +52,12 @@ def test_a_bad_formula_names_the_file_and_the_formula(katex):
 def test_missing_katex_is_a_clear_error(tmp_path):
     with pytest.raises(MathError, match="KaTeX is missing"):
         Katex(tmp_path).render("x", False)
+
+
+def test_a_relative_katex_folder_works_from_anywhere(monkeypatch):
+    monkeypatch.chdir(ROOT)
+    k = Katex(Path("node_modules/katex"))
+    try:
+        assert 'class="katex"' in k.render("x^2", False)
+    finally:
+        k.close()

@@ -40,7 +40,7 @@ class Katex:
     """A KaTeX process for the whole build; the same formula is typeset once."""
 
     def __init__(self, katex_dir: Path):
-        self.katex_dir = Path(katex_dir)
+        self.katex_dir = Path(katex_dir).resolve()  # node resolves a bare relative name as a package
         self._proc: subprocess.Popen | None = None
         self._memo: dict[tuple[str, bool], str] = {}
 
