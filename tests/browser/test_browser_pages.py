@@ -51,6 +51,16 @@ PAGE_FACTS = r"""() => {
 }"""
 
 
+# What sticks out past the right edge of the window, making the whole page scroll sideways.
+SIDEWAYS = r"""() => {
+  const w = document.documentElement.clientWidth;
+  if (document.documentElement.scrollWidth <= w) return [];
+  return Array.from(document.querySelectorAll("body *"))
+    .filter(e => { const r = e.getBoundingClientRect(); return r.width > 0 && r.right > w + 1; })
+    .slice(0, 3).map(e => `${e.tagName.toLowerCase()}.${String(e.className).split(" ")[0]} ends at ${Math.round(e.getBoundingClientRect().right)} px`);
+}"""
+
+
 @dataclass
 class PageReport:
     path: str                      # relative to the site's root, e.g. "en/lectures/02-learning-from-data/"
@@ -59,6 +69,7 @@ class PageReport:
     failed: list[str] = field(default_factory=list)
     foreign: list[str] = field(default_factory=list)
     facts: dict = field(default_factory=dict)
+    sideways: dict = field(default_factory=dict)  # window width -> what makes the page scroll sideways
 
 
 def _page_lang(path: str) -> str:
@@ -86,6 +97,7 @@ def _visit(context, server, path: str, shots: Path) -> PageReport:
     for width in WIDTHS:
         page.set_viewport_size({"width": width, "height": 900})
         page.screenshot(path=str(shots / f"{name}@{width}.png"), full_page=True)
+        report.sideways[width] = page.evaluate(SIDEWAYS)
     page.close()
     return report
 
@@ -144,6 +156,11 @@ def test_no_failed_requests(reports):
 
 def test_nothing_from_other_hosts(reports):
     _fail_on({p: r.foreign for p, r in reports.items()}, "requests to other hosts")
+
+
+def test_no_page_scrolls_sideways(reports):
+    _fail_on({p: [f"{w} px wide: {item}" for w, items in r.sideways.items() for item in items]
+              for p, r in reports.items()}, "content wider than the window")
 
 
 def test_images_load_with_alt_text(reports):
