@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 from pathlib import Path
 
@@ -57,3 +58,15 @@ def test_every_notebook_belongs_to_a_lecture_of_the_syllabus():
     ids = {f"{lec['number']:02d}-{lec['slug']}" for lec in data["lectures"]}
     for path in NOTEBOOKS:
         assert path.stem in ids, f"{path.name} matches no lecture in docs/_data/syllabus.yml"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_notebooks_that_plot_japanese_load_a_japanese_font(path):
+    # Colab has no Japanese font: without matplotlib_fontja, labels like "エポック" draw as empty boxes.
+    nb = json.loads(path.read_text(encoding="utf-8"))
+    code = "\n".join("".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "code")
+    strings = [line for line in code.splitlines()
+               if not line.lstrip().startswith("#") and re.search(r"[\u3040-\u30ff\u3400-\u9fff]", line)
+               and not line.lstrip().startswith("print(")]
+    if "plt." in code and strings:
+        assert "import matplotlib_fontja" in code, f"{path.name}: Japanese plot labels without matplotlib_fontja: {strings[0].strip()!r}"
