@@ -22,6 +22,7 @@ def test_a_figure_reference_becomes_a_figure_with_its_source_link():
     md = '# T\n\n![損失の曲線](figure:loss-curve "キャプション")\n'
     out = pages.render_figures(md, "docs/p.ja.md", "ja", lambda n: ref(n) if n == "loss-curve" else None)
     assert '<img src="../figures/ja/loss-curve.svg" alt="損失の曲線" width="640" height="480"' in out
+    assert '<a class="figure-zoom" href="../figures/ja/loss-curve.svg"><img' in out  # opens alone to zoom
     assert "キャプション" in out and 'href="https://github.com/o/r/blob/main/code/x.py"' in out
     assert "figure:" not in out
 

@@ -52,7 +52,9 @@ def render_figures(markdown: str, page: str, lang: str, lookup) -> str:
                   f'{t("この図を作ったコード", "code that drew this figure")}: {html.escape(ref.source_path)}</a>')
         return (
             f'\n<figure class="course-figure">\n'
-            f'<img src="{html.escape(ref.url)}" alt="{html.escape(alt)}" width="{ref.width}" height="{ref.height}" loading="lazy" decoding="async">\n'
+            # The image links to itself: on a phone a wide figure opens alone and can be zoomed.
+            f'<a class="figure-zoom" href="{html.escape(ref.url)}">'
+            f'<img src="{html.escape(ref.url)}" alt="{html.escape(alt)}" width="{ref.width}" height="{ref.height}" loading="lazy" decoding="async"></a>\n'
             f"<figcaption>{caption}{source}</figcaption>\n</figure>\n"
         )
 
