@@ -24,7 +24,7 @@ def digit_images(size=8, seed=0):
 
 
 def small_unet(size=8, channels=(16, 32), layers_per_block=1):
-    """A U-Net without attention: two resolutions, ResNet blocks and skip connections."""
+    """A small U-Net: ResNet blocks and skip connections, self-attention only in the middle block (diffusers' default)."""
     return UNet2DModel(
         sample_size=size, in_channels=1, out_channels=1,
         block_out_channels=channels, layers_per_block=layers_per_block,

@@ -83,7 +83,7 @@ def trace_shapes(model: UNet, x: torch.Tensor) -> list[tuple[str, str, tuple[int
 
 
 def pad_digits(x: torch.Tensor) -> torch.Tensor:
-    """Flat 8×8 digits (N, 64) → images (N, 1, 16, 16): upsampled twice, so two poolings fit."""
+    """Flat 8×8 digits (N, 64) → images (N, 1, 16, 16): enlarged so that after two poolings the bottom map is 4×4, not 2×2."""
     img = x.view(-1, 1, 8, 8)
     return nn.functional.interpolate(img, scale_factor=2, mode="nearest")
 

@@ -161,7 +161,7 @@ def draw_field(t, model, data, rev, ode, time=0.05, n_paths=6):
             ax.plot(path[-1, k, 0], path[-1, k, 1], "x", color=PALETTE[7], markersize=5)
         ax.set_title(title, fontsize=11)
     fig.suptitle(t(f"学習したスコアの向き (t = {time}, 灰色の矢印) と、ノイズ (青い点) から終点 (×) までの経路",
-                   f"Direction of the learned score (t = {time}, grey arrows) paths from noise (blue dots) to their ends (×)"),
+                   f"Direction of the learned score (t = {time}, grey arrows) and paths from noise (blue dots) to their ends (×)"),
                  fontsize=11)
     fig.tight_layout()
     return fig

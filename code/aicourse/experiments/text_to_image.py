@@ -51,7 +51,8 @@ def text_to_image(ctx: Context) -> None:
     ctx.value("latent_shape", "×".join(str(d) for d in latent[1:]))
     ctx.value("image_size", f"{image.size[0]}×{image.size[1]}")
     ctx.value("vae_scale_factor", scale)
-    ctx.value("steps", len(latent_shapes))
+    ctx.value("steps", len(latent_shapes))  # rounds really taken; PNDM may take one more than requested
+    ctx.value("requested_steps", p["steps"])
     ctx.value("scheduler", classes["scheduler"])
     ctx.value("sd_latent_512", f"{latent[1]}×{512 // scale}×{512 // scale}")
     ctx.value("pixels_per_latent", (image.size[0] * image.size[1] * 3) / (latent[1] * latent[2] * latent[3]), "{:.0f}")
@@ -73,9 +74,9 @@ def draw_pipeline(t, classes, params, latent, image_size, steps):
     box(ax, (4.1, y_top), label("tokenizer", "文字列 → トークン ID", "text → token ids"), 2.6, 1.5, PALETTE[4], fontsize=9)
     box(ax, (7.3, y_top), label("text_encoder", "トークン → 文の埋め込み", "tokens → text embeddings"), 3.0, 1.7, PALETTE[0], fontsize=9)
     box(ax, (1.3, y_bot), t(f"乱数の潜在変数\n{c}×{h}×{w}", f"random latents\n{c}×{h}×{w}"), 2.2, 1.1, "#777777", fontsize=9)
-    box(ax, (5.0, y_bot), label("unet", "雑音を予測\n(クロスアテンションで文を参照)", "predicts the noise\n(reads the text by cross-attention)"),
+    box(ax, (5.0, y_bot), label("unet", "ノイズを予測\n(クロスアテンションで文を参照)", "predicts the noise\n(reads the text by cross-attention)"),
         3.6, 2.1, PALETTE[2], fontsize=9)
-    box(ax, (5.0, -0.9), label("scheduler", "雑音を引いて次の潜在変数へ", "removes noise: next latents"), 3.6, 1.2, PALETTE[1], fontsize=9)
+    box(ax, (5.0, -0.9), label("scheduler", "ノイズを引いて次の潜在変数へ", "removes noise: next latents"), 3.6, 1.2, PALETTE[1], fontsize=9)
     box(ax, (9.6, y_bot), label("vae", "復号化器: 潜在変数 → 画像", "decoder: latents → image"), 3.2, 1.7, PALETTE[3], fontsize=9)
     box(ax, (12.4, y_bot), t(f"画像\n{image_size[0]}×{image_size[1]}×3", f"image\n{image_size[0]}×{image_size[1]}×3"), 1.6, 1.1, "#777777", fontsize=9)
 

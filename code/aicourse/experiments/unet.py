@@ -72,7 +72,7 @@ def unet_experiment(ctx: Context) -> None:
 ARROWS = {
     "conv": (PALETTE[0], ("3×3 畳み込み + ReLU", "conv 3×3, ReLU")),
     "pool": (PALETTE[3], ("2×2 最大値プーリング", "max pool 2×2")),
-    "up": (PALETTE[2], ("2×2 逆畳み込み (アップサンプリング)", "up-conv 2×2")),
+    "up": (PALETTE[2], ("2×2 逆畳み込み (転置畳み込み)", "up-conv 2×2")),
     "copy": ("#888888", ("コピーして連結 (スキップ接続)", "copy and concatenate (skip connection)")),
     "head": (PALETTE[5], ("1×1 畳み込み", "conv 1×1")),
 }
@@ -148,7 +148,7 @@ def draw_architecture(t, records):
 
 
 def draw_denoising(t, clean, noisy, denoised):
-    rows = [(t("元の画像", "clean"), clean), (t("雑音を加えた入力", "noisy input"), noisy),
+    rows = [(t("元の画像", "clean"), clean), (t("ノイズを加えた入力", "noisy input"), noisy),
             (t("U-Net の出力", "U-Net output"), denoised)]
     fig, axes = plt.subplots(3, len(clean), figsize=(1.0 * len(clean) + 1.4, 3.6))
     for r, (label, images) in enumerate(rows):
@@ -161,6 +161,6 @@ def draw_denoising(t, clean, noisy, denoised):
             for spine in ax.spines.values():
                 spine.set_visible(False)
         axes[r, 0].set_ylabel(label, rotation=0, ha="right", va="center", fontsize=10)
-    fig.suptitle(t("検証用の数字の雑音除去", "Denoising held-out digits"), fontsize=11)
+    fig.suptitle(t("検証用の数字のノイズ除去", "Denoising held-out digits"), fontsize=11)
     fig.tight_layout()
     return fig
