@@ -2,7 +2,7 @@
 
 import torch
 
-from aicourse.experiments.gpus import cpu_name, matmul_gflops
+from aicourse.gpus import cpu_name, matmul_gflops
 
 
 def test_cpu_name_is_a_non_empty_string():
@@ -13,7 +13,7 @@ def test_cpu_name_is_a_non_empty_string():
 def test_matmul_gflops_is_positive_and_consistent_with_a_timed_product(monkeypatch):
     # With a fake clock that advances 1 s per reading, one product takes exactly 1 s / inner:
     # the result must then be 2n³·inner / 1e9.
-    import aicourse.experiments.gpus as g
+    import aicourse.gpus as g
 
     ticks = iter(range(10_000))
     monkeypatch.setattr(g.time, "perf_counter", lambda: float(next(ticks)))

@@ -26,13 +26,18 @@ def repo_url() -> str:
 def test_notebook_runs_top_to_bottom(path, tmp_path, monkeypatch):
     monkeypatch.setenv("AICOURSE_PROFILE", "quick")
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
-    monkeypatch.setenv("MPLBACKEND", "Agg")
+    monkeypatch.delenv("MPLBACKEND", raising=False)  # the kernel's inline backend, as on Colab
     nb = nbformat.read(path, as_version=4)
     client = NotebookClient(nb, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}})
     try:
         client.execute()
     except Exception as exc:  # name the notebook and the failing cell
         pytest.fail(f"{path.relative_to(ROOT)} failed: {exc}")
+    # A plot the reader never sees is a bug too (course code once switched the backend to Agg).
+    for i, cell in enumerate(nb.cells):
+        if cell.cell_type == "code" and "plt.show()" in cell.source:
+            shown = any("image/png" in out.get("data", {}) for out in cell.outputs)
+            assert shown, f"{path.relative_to(ROOT)}: cell {i} calls plt.show() but displays no figure"
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)

@@ -7,10 +7,10 @@ import torch
 
 
 def digits(seed: int = 0, val_fraction: float = 0.2):
-    """scikit-learn's 1,797 handwritten digits (8×8, 16 grey levels), split in two.
+    """scikit-learn's 1,797 handwritten digits (8×8, integer grey levels 0–16), split in two.
 
     Returns ``(x_train, y_train, x_val, y_val)`` as tensors; pixels scaled to [0, 1].
-    The split is stratified by a seeded permutation, so it is the same on every machine.
+    The split is a seeded random permutation (not stratified), so it is the same on every machine.
     """
     from sklearn.datasets import load_digits
 

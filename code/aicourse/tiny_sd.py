@@ -10,6 +10,7 @@ and the pipeline figure run without a model hub.
 
 from __future__ import annotations
 
+import json
 import os
 import tempfile
 from pathlib import Path
@@ -30,12 +31,14 @@ def byte_level_characters() -> list[str]:
 
 
 def tiny_tokenizer():
-    """A CLIP tokenizer that works without vocabulary files.
+    """A CLIP tokenizer that works without downloaded vocabulary files.
 
     ``CLIPTokenizer()`` with no files knows only two tokens. Instead give it the 256
     byte-level characters (each also with the end-of-word mark ``</w>``), the two special
     tokens and no merges, so every text tokenizes character by character. Without
-    ``model_max_length=77`` (CLIP's context length) the pipeline overflows.
+    ``model_max_length=77`` (CLIP's context length) the pipeline overflows. The vocabulary
+    goes through the usual files (``vocab.json``, ``merges.txt``) because that is the one
+    way transformers 4 and 5 both accept (Colab may have either).
     """
     from transformers import CLIPTokenizer
 
@@ -45,7 +48,10 @@ def tiny_tokenizer():
         vocab[c + "</w>"] = len(vocab)
     vocab["<|startoftext|>"] = len(vocab)
     vocab["<|endoftext|>"] = len(vocab)
-    return CLIPTokenizer(vocab=vocab, merges=[], model_max_length=77)
+    with tempfile.TemporaryDirectory() as folder:
+        Path(folder, "vocab.json").write_text(json.dumps(vocab), encoding="utf-8")
+        Path(folder, "merges.txt").write_text("#version: 0.2\n", encoding="utf-8")
+        return CLIPTokenizer.from_pretrained(folder, model_max_length=77)
 
 
 def tiny_pipeline(seed: int = 0):

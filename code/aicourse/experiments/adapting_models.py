@@ -27,7 +27,7 @@ from aicourse.training import count_parameters, evaluate, mlp
     name="adapting-models",
     lecture="06-adapting-models",
     figures=["fine-tuning-flow", "full-vs-lora", "int8-quantization"],
-    quick={"hidden": 128, "pretrain_epochs": 30, "epochs": 20, "rank": 4, "alpha": 8,
+    quick={"hidden": 128, "pretrain_epochs": 30, "epochs": 40, "rank": 4, "alpha": 8,
            "lr_full": 0.003, "lr_lora": 0.01},
     full={"hidden": 256, "pretrain_epochs": 60, "epochs": 40, "rank": 4, "alpha": 8,
           "lr_full": 0.003, "lr_lora": 0.01},
@@ -79,6 +79,7 @@ def adapting_models(ctx: Context) -> None:
     ctx.value("base_new_accuracy", 100 * base_new_acc, "{:.1f} %")
     ctx.value("full_accuracy", 100 * h_full.val_accuracy[-1], "{:.1f} %")
     ctx.value("lora_accuracy", 100 * h_lora.val_accuracy[-1], "{:.1f} %")
+    ctx.value("lora_gap", 100 * (h_full.val_accuracy[-1] - h_lora.val_accuracy[-1]), "{:.1f}")
     ctx.value("full_old_accuracy", 100 * old_after_full, "{:.1f} %")
 
     # 3. int8 quantization of the base model's real weights.

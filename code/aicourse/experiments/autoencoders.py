@@ -62,11 +62,18 @@ def autoencoders(ctx: Context) -> None:
     recon_pca = (x_val - mean) @ basis.T @ basis + mean
 
     # How well do the unlabelled codes separate the digits? Labels enter only here, to score.
-    def knn_accuracy(a_train, a_val):
-        knn = KNeighborsClassifier(n_neighbors=5).fit(a_train, y_train.numpy())
-        return float((knn.predict(a_val) == y_val.numpy()).mean())
+    def knn_predict(a_train, a_val):
+        return KNeighborsClassifier(n_neighbors=5).fit(a_train, y_train.numpy()).predict(a_val)
 
-    ae_knn, pca_knn = knn_accuracy(z_train, z_val), knn_accuracy(p_train, p_val)
+    truth = y_val.numpy()
+    ae_pred, pca_pred = knn_predict(z_train, z_val), knn_predict(p_train, p_val)
+    ae_knn, pca_knn = float((ae_pred == truth).mean()), float((pca_pred == truth).mean())
+    # The two digits the latent space mixes up most often (either way round), for the text.
+    confusions = np.zeros((10, 10), dtype=int)
+    np.add.at(confusions, (truth, ae_pred), 1)
+    both_ways = confusions + confusions.T
+    np.fill_diagonal(both_ways, 0)
+    a, b = sorted(np.unravel_index(int(both_ways.argmax()), both_ways.shape))
 
     sizes = layer_sizes(model)
     ctx.value("layer_sizes", " → ".join(str(s) for s in sizes))
@@ -82,6 +89,8 @@ def autoencoders(ctx: Context) -> None:
     ctx.value("ae_vs_mean", 100 * (1 - ae_mse / mean_mse), "{:.0f} %")
     ctx.value("ae_knn", 100 * ae_knn, "{:.1f} %")
     ctx.value("pca_knn", 100 * pca_knn, "{:.1f} %")
+    ctx.value("confused_pair", f"{a}, {b}", ja=f"{a} と {b}", en=f"{a} and {b}")
+    ctx.value("confused_count", int(both_ways[a, b]))
     ctx.value("compression", 64 / k, "{:.0f}")
 
     # One validation example of each digit, in order 0..9, for the reconstruction grid.

@@ -8,8 +8,6 @@ always measured; a GPU too when PyTorch sees one. Every curve carries the device
 from __future__ import annotations
 
 import os
-import platform
-import time
 
 import matplotlib.pyplot as plt
 import torch
@@ -19,37 +17,7 @@ from matplotlib.patches import Rectangle
 from aicourse.figures import Context, experiment
 from aicourse.figures.diagram import box, canvas
 from aicourse.figures.style import PALETTE
-
-
-def cpu_name() -> str:
-    """The CPU model as the operating system reports it."""
-    try:
-        with open("/proc/cpuinfo", encoding="utf-8") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    return " ".join(line.split(":", 1)[1].split())
-    except OSError:
-        pass
-    return platform.processor() or platform.machine() or "CPU"
-
-
-def matmul_gflops(n: int, device: str, repeats: int) -> float:
-    """Best-of-``repeats`` throughput of an n×n float32 matrix product, in GFLOP/s (2n³ operations)."""
-    gen = torch.Generator().manual_seed(n)
-    a = torch.randn(n, n, generator=gen).to(device)
-    b = torch.randn(n, n, generator=gen).to(device)
-    sync = torch.cuda.synchronize if device == "cuda" else (lambda: None)
-    a @ b  # warm-up: the first call pays for setting things up
-    sync()
-    inner = max(1, int(2e8 // (2 * n**3)))  # small products are repeated so the clock can see them
-    best = float("inf")
-    for _ in range(repeats):
-        start = time.perf_counter()
-        for _ in range(inner):
-            a @ b
-        sync()  # a GPU works asynchronously: wait until it has really finished
-        best = min(best, (time.perf_counter() - start) / inner)
-    return 2 * n**3 / best / 1e9
+from aicourse.gpus import cpu_name, matmul_gflops
 
 
 @experiment(
@@ -85,6 +53,7 @@ def gpus(ctx: Context) -> None:
     ctx.value("cpu_small", results["cpu"][0], "{:,.1f} GFLOP/s")
     ctx.value("smallest", sizes[0])
     ctx.value("largest", sizes[-1])
+    ctx.value("cpu_largest", cpu_sizes[-1])
     ctx.value("largest_flops", 2 * sizes[-1] ** 3 / 1e9, "{:,.2f}")
     if has_gpu:
         gpu_peak = max(results["cuda"])

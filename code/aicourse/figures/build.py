@@ -76,6 +76,11 @@ def run_one(spec: ExperimentSpec, profile: str, key: str) -> cache.Entry:
     tmp = tempfile.mkdtemp(prefix=f".tmp-{spec.name}-", dir=root)
     started = time.perf_counter()
     try:
+        import matplotlib
+
+        # Files only, never a window. Set here, not when the style is imported, so that a
+        # notebook importing course code keeps its inline plots.
+        matplotlib.use("Agg")
         _import(spec)
         fn = registered(spec.name)
         if fn is None:
