@@ -31,7 +31,7 @@ from aicourse.training import count_parameters
     lecture="03-autoencoders",
     figures=["autoencoder-architecture", "autoencoder-reconstructions", "autoencoder-latent"],
     quick={"sizes": [64, 128, 32, 2], "epochs": 120, "lr": 0.005, "batch_size": 128},
-    full={"sizes": [64, 256, 64, 2], "epochs": 1000, "lr": 0.001, "batch_size": 64},
+    full={"sizes": [64, 256, 64, 2], "epochs": 200, "lr": 0.005, "batch_size": 128},  # 1000 epochs overfit (val MSE 0.034)
 )
 def autoencoders(ctx: Context) -> None:
     p = ctx.params
