@@ -14,6 +14,7 @@ from __future__ import annotations
 import matplotlib.pyplot as plt
 import numpy as np
 import torch
+from sklearn.metrics import confusion_matrix
 from sklearn.neighbors import KNeighborsClassifier
 
 from aicourse.autoencoder import (
@@ -69,8 +70,7 @@ def autoencoders(ctx: Context) -> None:
     ae_pred, pca_pred = knn_predict(z_train, z_val), knn_predict(p_train, p_val)
     ae_knn, pca_knn = float((ae_pred == truth).mean()), float((pca_pred == truth).mean())
     # The two digits the latent space mixes up most often (either way round), for the text.
-    confusions = np.zeros((10, 10), dtype=int)
-    np.add.at(confusions, (truth, ae_pred), 1)
+    confusions = confusion_matrix(truth, ae_pred, labels=range(10))
     both_ways = confusions + confusions.T
     np.fill_diagonal(both_ways, 0)
     a, b = sorted(np.unravel_index(int(both_ways.argmax()), both_ways.shape))
