@@ -1,9 +1,9 @@
-"""Unit tests for aicourse.adapting: LoRA layers and int8 quantization."""
+"""Unit tests for aicourse.models.adapting: LoRA layers and int8 quantization."""
 
 import torch
 from torch import nn
 
-from aicourse.adapting import (LoRALinear, add_lora, dequantize_int8, fit_trainable, quantize_int8,
+from aicourse.models.adapting import (LoRALinear, add_lora, dequantize_int8, fit_trainable, quantize_int8,
                                quantized_copy, weight_bytes)
 from aicourse.training import count_parameters, mlp
 

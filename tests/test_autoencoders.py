@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import torch
 
-from aicourse.autoencoder import (
+from aicourse.models.autoencoder import (
     Autoencoder, fit_autoencoder, layer_sizes, mean_image_error, pca_reconstruction_error, reconstruction_error,
 )
 

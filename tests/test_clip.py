@@ -1,10 +1,10 @@
-"""Units of the tiny CLIP (aicourse.clip): loss, encoders, a short training run."""
+"""Units of the tiny CLIP (aicourse.models.clip): loss, encoders, a short training run."""
 
 import math
 
 import torch
 
-from aicourse import clip
+from aicourse.models import clip
 from aicourse.data import digits
 
 

@@ -2,7 +2,7 @@
 
 import torch
 
-from aicourse import ddpm
+from aicourse.models import ddpm
 
 
 def test_add_noise_matches_the_closed_form():

@@ -1,10 +1,10 @@
-"""Unit tests for aicourse.foundation: few labels per class, masked pretraining, linear probes."""
+"""Unit tests for aicourse.models.foundation: few labels per class, masked pretraining, linear probes."""
 
 import pytest
 import torch
 
-from aicourse.autoencoder import Autoencoder, mean_image_error
-from aicourse.foundation import few_per_class, fit_masked_autoencoder, hide_pixels, linear_probe
+from aicourse.models.autoencoder import Autoencoder, mean_image_error
+from aicourse.models.foundation import few_per_class, fit_masked_autoencoder, hide_pixels, linear_probe
 from aicourse.training import count_parameters, fit_classifier
 
 

@@ -4,7 +4,7 @@ import math
 
 import torch
 
-from aicourse import score_sde as sde
+from aicourse.models import score_sde as sde
 
 
 def test_closed_form_marginal_matches_the_integral_of_beta():

@@ -7,7 +7,7 @@ import torch
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-from aicourse.tiny_sd import byte_level_characters, component_table, save_tiny_pipeline, tiny_pipeline, tiny_tokenizer  # noqa: E402
+from aicourse.models.tiny_sd import byte_level_characters, component_table, save_tiny_pipeline, tiny_pipeline, tiny_tokenizer  # noqa: E402
 
 
 def test_byte_level_characters_are_256_distinct():

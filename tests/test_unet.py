@@ -1,9 +1,9 @@
-"""Units of the small U-Net (aicourse.unet): shapes, the traced feature maps, a short denoising run."""
+"""Units of the small U-Net (aicourse.models.unet): shapes, the traced feature maps, a short denoising run."""
 
 import torch
 
 from aicourse.data import digits
-from aicourse.unet import UNet, pad_digits, trace_shapes, train_denoiser
+from aicourse.models.unet import UNet, pad_digits, trace_shapes, train_denoiser
 
 
 def test_output_has_the_input_size():

@@ -3,7 +3,7 @@
 import torch
 
 from aicourse.data import digits
-from aicourse.vae import VAE, elbo_terms, kl_to_standard_normal, reparameterize, train_vae
+from aicourse.models.vae import VAE, elbo_terms, kl_to_standard_normal, reparameterize, train_vae
 
 
 def test_kl_closed_form_matches_a_monte_carlo_estimate():

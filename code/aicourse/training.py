@@ -38,6 +38,11 @@ def count_parameters(model: nn.Module, trainable_only: bool = True) -> int:
 
 
 @torch.no_grad()
+def memory_bytes(parameters: int, bytes_per_parameter: float) -> float:
+    """Bytes just to hold the weights: parameters × bytes per parameter (activations come on top)."""
+    return parameters * bytes_per_parameter
+
+
 def evaluate(model: nn.Module, loss_fn, x: torch.Tensor, y: torch.Tensor) -> tuple[float, float]:
     """Mean loss and accuracy of ``model`` on ``(x, y)``."""
     model.eval()

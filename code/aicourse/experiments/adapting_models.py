@@ -3,7 +3,7 @@
 Data: scikit-learn's 8×8 digits. A base model (an MLP) is pre-trained on the digits 0–4 only.
 The new task is reading the digits 5–9, which the base model has never been shown.
 Both adaptation methods start from the same base model: full fine-tuning trains every
-parameter; LoRA freezes them and trains small low-rank adapters (``aicourse.adapting``).
+parameter; LoRA freezes them and trains small low-rank adapters (``aicourse.models.adapting``).
 Then the base model's weights are quantized to int8 and the error, size and accuracy measured.
 """
 
@@ -15,7 +15,7 @@ import matplotlib.pyplot as plt
 import torch
 from torch import nn
 
-from aicourse.adapting import add_lora, dequantize_int8, fit_trainable, quantize_int8, quantized_copy, weight_bytes
+from aicourse.models.adapting import add_lora, dequantize_int8, fit_trainable, quantize_int8, quantized_copy, weight_bytes
 from aicourse.data import digits
 from aicourse.figures import Context, experiment
 from aicourse.figures.diagram import arrow, box, canvas

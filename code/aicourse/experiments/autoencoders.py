@@ -2,7 +2,7 @@
 
 Data: scikit-learn's 8×8 digits; the labels are set aside and used only afterwards,
 to colour the plots and to score the latent space. Model: a fully connected
-autoencoder with a 2-number bottleneck (``aicourse.autoencoder``). Training: Adam on
+autoencoder with a 2-number bottleneck (``aicourse.models.autoencoder``). Training: Adam on
 the mean squared error between each image and its reconstruction. Baselines, computed
 in the same run: the mean training image, and PCA with the same latent size (2).
 Figures: the architecture read from the model's layers, originals against
@@ -17,7 +17,7 @@ import torch
 from sklearn.metrics import confusion_matrix
 from sklearn.neighbors import KNeighborsClassifier
 
-from aicourse.autoencoder import (
+from aicourse.models.autoencoder import (
     Autoencoder, fit_autoencoder, layer_sizes, mean_image_error, pca_reconstruction_error,
 )
 from aicourse.data import digits

@@ -3,7 +3,7 @@
 Data: scikit-learn's 8×8 digits; each image's caption is written from its label in one
 of several English and Japanese templates. Model: an image encoder (MLP) and a text
 encoder (characters → convolution → average), trained with the symmetric InfoNCE loss
-and a learnable temperature (aicourse.clip). Figures: the similarity matrix of a real
+and a learnable temperature (aicourse.models.clip). Figures: the similarity matrix of a real
 batch of held-out images and captions, and zero-shot accuracy on held-out images for
 each prompt template, against chance.
 """
@@ -14,7 +14,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import torch
 
-from aicourse import clip
+from aicourse.models import clip
 from aicourse.data import digits
 from aicourse.figures import Context, experiment
 from aicourse.figures.style import PALETTE

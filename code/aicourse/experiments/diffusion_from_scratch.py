@@ -12,7 +12,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import torch
 
-from aicourse import ddpm
+from aicourse.models import ddpm
 from aicourse.figures import Context, experiment
 from aicourse.training import count_parameters
 

@@ -16,7 +16,7 @@ import matplotlib.pyplot as plt
 import torch
 from PIL import Image
 
-from aicourse import score_sde as sde
+from aicourse.models import score_sde as sde
 from aicourse.figures import Context, experiment
 from aicourse.figures.style import PALETTE
 from aicourse.training import count_parameters

@@ -1,7 +1,7 @@
 """Lecture 09, text to image: the parts of a real diffusers StableDiffusionPipeline, drawn.
 
 Model: a StableDiffusionPipeline built from tiny randomly initialised components of the
-same classes as Stable Diffusion (aicourse.tiny_sd), since no model hub is reachable in the
+same classes as Stable Diffusion (aicourse.models.tiny_sd), since no model hub is reachable in the
 build. The figure names each part as ``pipe.components`` does, with its class and parameter
 count, and shows the latent shape recorded during a real call of the pipeline.
 """
@@ -13,7 +13,7 @@ import torch
 from aicourse.figures import Context, experiment
 from aicourse.figures.diagram import arrow, box, canvas
 from aicourse.figures.style import PALETTE
-from aicourse.tiny_sd import component_table, tiny_pipeline
+from aicourse.models.tiny_sd import component_table, tiny_pipeline
 
 
 @experiment(

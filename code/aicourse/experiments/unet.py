@@ -1,6 +1,6 @@
 """Lecture 11, U-Net: the architecture drawn from a real module, and a small denoising task.
 
-Model: aicourse.unet.UNet (encoder, decoder, skip connections). The diagram is drawn in
+Model: aicourse.models.unet.UNet (encoder, decoder, skip connections). The diagram is drawn in
 the style of Fig. 1 of Ronneberger et al. 2015 from the feature-map shapes recorded by
 forward hooks while a tensor runs through the module: each bar's height follows the map's
 spatial size and its width the number of channels. Task: remove Gaussian noise from
@@ -19,7 +19,7 @@ from aicourse.data import digits
 from aicourse.figures import Context, experiment
 from aicourse.figures.style import PALETTE
 from aicourse.training import count_parameters
-from aicourse.unet import UNet, pad_digits, trace_shapes, train_denoiser
+from aicourse.models.unet import UNet, pad_digits, trace_shapes, train_denoiser
 
 
 @experiment(

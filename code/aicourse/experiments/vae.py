@@ -18,7 +18,7 @@ from aicourse.figures import Context, experiment
 from aicourse.figures.diagram import arrow, box, canvas
 from aicourse.figures.style import PALETTE
 from aicourse.training import count_parameters
-from aicourse.vae import VAE, train_vae
+from aicourse.models.vae import VAE, train_vae
 
 
 @experiment(

@@ -33,6 +33,10 @@ def registered(name: str) -> Callable | None:
     return _REGISTRY.get(name)
 
 
+class ClaimError(AssertionError):
+    """A page says something about a run that this run does not show."""
+
+
 class Context:
     """What an experiment receives: its parameters and the means to record results."""
 
@@ -56,6 +60,15 @@ class Context:
             raise ValueError(f"value '{key}' is {value}: the run diverged")
         text = fmt.format(value)
         self.values[key] = {"ja": ja if ja is not None else text, "en": en if en is not None else text}
+
+    def check(self, holds: bool, claim: str, detail: str = "") -> None:
+        """Guard a sentence a page states about this run: if the run disagrees, the build fails.
+
+        ``claim`` quotes the sentence (and names its page); ``detail`` gives the numbers that
+        contradict it, so the author can rewrite the sentence or word it from ``ctx.value``.
+        """
+        if not holds:
+            raise ClaimError(f"the run contradicts the claim {claim!r}" + (f": {detail}" if detail else ""))
 
     # -- figures ----------------------------------------------------------------
     def _path(self, figure: str, lang: str, ext: str) -> Path:

@@ -3,10 +3,14 @@
 Read top to bottom: the encoder gives q(z|x) = N(μ, diag σ²); the reparameterization
 z = μ + σ ⊙ ε keeps sampling differentiable; the decoder gives Bernoulli pixel probabilities
 p(x|z); the loss is the negative ELBO, reconstruction error plus KL(q(z|x) ‖ N(0, I)).
+
+Lecture 07 uses the same model to generate new digits (``sample``) and a looping clip
+(``latent_walk``); lecture 13 takes it apart.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 import torch
@@ -100,3 +104,19 @@ def train_vae(model, x_train, x_val, epochs=60, batch_size=64, lr=1e-3, seed=0, 
         if on_epoch:
             on_epoch(epoch, hist)
     return hist
+
+
+@torch.no_grad()
+def sample(model: VAE, n: int, seed: int = 0) -> torch.Tensor:
+    """``n`` new images (n × 64) decoded from random points of the standard normal prior."""
+    z = torch.randn(n, model.to_mu.out_features, generator=torch.Generator().manual_seed(seed))
+    return model.decode(z)
+
+
+@torch.no_grad()
+def latent_walk(model: VAE, frames: int, radius: float = 1.5) -> torch.Tensor:
+    """Images decoded along a closed circle in the first two latent dimensions: a looping clip."""
+    angles = torch.arange(frames) * 2 * math.pi / frames
+    z = torch.zeros(frames, model.to_mu.out_features)
+    z[:, 0], z[:, 1] = radius * torch.cos(angles), radius * torch.sin(angles)
+    return model.decode(z)

@@ -16,7 +16,7 @@ from typing import Callable
 import torch
 from torch import nn
 
-from aicourse.autoencoder import Autoencoder
+from aicourse.models.autoencoder import Autoencoder
 
 
 def few_per_class(y: torch.Tensor, per_class: int, seed: int = 0) -> torch.Tensor:
