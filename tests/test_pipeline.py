@@ -41,6 +41,48 @@ def run(ctx):
     ctx.animation("{name}-anim", lambda t: [Image.new("RGB", (8, 8), (i * 40, 0, 0)) for i in range(4)])
 '''
 
+TRAINS = '''
+"""A throwaway experiment that trains with torch, so that thread counts could matter."""
+import matplotlib.pyplot as plt
+import torch
+
+from aicourse.figures import experiment
+
+
+@experiment(name="trains", figures=["trains-loss"], quick={"steps": 30}, full={"steps": 30})
+def run(ctx):
+    x = torch.randn(256, 16)
+    y = x @ torch.randn(16, 1) + 0.1 * torch.randn(256, 1)
+    model = torch.nn.Sequential(torch.nn.Linear(16, 32), torch.nn.ReLU(), torch.nn.Linear(32, 1))
+    opt = torch.optim.Adam(model.parameters(), lr=1e-2)
+    losses = []
+    for _ in range(ctx.params["steps"]):
+        loss = torch.nn.functional.mse_loss(model(x), y)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        losses.append(loss.item())
+    ctx.value("final", losses[-1], "{:.6f}")
+    ctx.figure("trains-loss", lambda t: _plot(t, losses))
+
+
+def _plot(t, losses):
+    fig, ax = plt.subplots(figsize=(3, 2))
+    ax.plot(losses, label=t("損失", "loss"))
+    ax.legend()
+    return fig
+'''
+
+CLAIMS = '''
+from aicourse.figures import experiment
+
+
+@experiment(name="claims", figures=[], quick={}, full={})
+def run(ctx):
+    accuracy = 0.42
+    ctx.check(accuracy > 0.9, claim="99 page: the model reads almost every digit", detail=f"accuracy {accuracy:.2f}")
+'''
+
 BROKEN = '''
 from aicourse.figures import experiment
 
@@ -58,6 +100,7 @@ def lab(tmp_path, monkeypatch):
     exp_dir.mkdir()
     monkeypatch.setenv("AICOURSE_EXPERIMENTS", str(exp_dir))
     monkeypatch.setenv("AICOURSE_CACHE", str(tmp_path / "cache"))
+    monkeypatch.setenv("AICOURSE_JOBS", "1")  # in-process unless a test asks for workers
 
     def write(name: str, text: str) -> Path:
         path = exp_dir / f"{name}.py"
@@ -169,3 +212,44 @@ def test_every_figure_exists_in_both_languages(lab):
             assert path.is_file() and rel.startswith(lang + "/")
     meta = json.loads((entry.directory / cache.ENTRY_FILE).read_text())
     assert meta["profile"] == "quick"
+
+
+def _digests(root: Path) -> dict[str, str]:
+    return {p.relative_to(root).as_posix(): cache.file_sha256(p) for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+def test_one_job_and_two_jobs_give_the_same_bytes(lab, tmp_path, monkeypatch):
+    lab("alpha", EXPERIMENT.format(name="alpha", n=20))
+    lab("beta", EXPERIMENT.format(name="beta", n=30))
+    lab("trains", TRAINS)
+    monkeypatch.setenv("AICOURSE_CACHE", str(tmp_path / "one"))
+    one = build("quick", jobs=1)
+    monkeypatch.setenv("AICOURSE_CACHE", str(tmp_path / "two"))
+    two = build("quick", jobs=2)
+    assert not one.errors and not two.errors
+    assert [e.spec.name for e in two.entries] == [e.spec.name for e in one.entries]  # declaration order
+    a, b = _digests(tmp_path / "one"), _digests(tmp_path / "two")
+    figures = [rel for rel in a if not rel.endswith(cache.ENTRY_FILE)]
+    assert len(figures) >= 13 and {rel: a[rel] for rel in figures} == {rel: b.get(rel) for rel in figures}
+    assert one.values() == two.values()
+
+
+def test_in_parallel_a_broken_experiment_fails_alone(lab, capsys):
+    lab("alpha", EXPERIMENT.format(name="alpha", n=20))
+    lab("beta", EXPERIMENT.format(name="beta", n=30))
+    lab("broken", BROKEN)
+    result = build("quick", jobs=2)
+    assert sorted(e.spec.name for e in result.entries) == ["alpha", "beta"]
+    assert len(result.errors) == 1 and "broken-one" in str(result.errors[0]) and "diverged on purpose" in str(result.errors[0])
+    again = build("quick", jobs=2)
+    assert all(e.from_cache for e in again.entries)
+    summary = capsys.readouterr().err
+    assert "alpha" in summary and "cached" in summary  # the closing summary names each experiment
+
+
+def test_a_claim_the_run_contradicts_fails_naming_experiment_and_sentence(lab):
+    lab("claims", CLAIMS)
+    result = build("quick")
+    assert not result.entries and len(result.errors) == 1
+    message = str(result.errors[0])
+    assert "'claims'" in message and "reads almost every digit" in message and "accuracy 0.42" in message

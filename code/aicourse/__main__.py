@@ -1,3 +1,4 @@
 from aicourse.cli import main
 
-raise SystemExit(main())
+if __name__ == "__main__":  # guarded: parallel figure builds spawn workers that re-import this module
+    raise SystemExit(main())

@@ -1,4 +1,4 @@
-"""``python -m aicourse figures list|build|clean [--profile quick|full] [--only NAME]``."""
+"""``python -m aicourse figures list|build|clean [--profile quick|full] [--only NAME] [--jobs N]``."""
 
 from __future__ import annotations
 
@@ -22,6 +22,9 @@ def main(argv: list[str] | None = None) -> int:
         p.add_argument("--only", action="append", metavar="NAME", help="restrict to this experiment (repeatable)")
         if verb == "build":
             p.add_argument("--force", action="store_true", help="re-run even when cached")
+            p.add_argument("--jobs", "-j", type=int, metavar="N",
+                           help="experiments at once, each in its own process (default: $AICOURSE_JOBS, "
+                                "else one per CPU core, or 4 sharing a GPU)")
     args = parser.parse_args(argv)
     profile = current_profile(args.profile)
 
@@ -45,7 +48,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.verb == "build":
         from aicourse.figures.build import build
 
-        result = build(profile, only=args.only, force=args.force)
+        if args.jobs is not None and args.jobs < 1:
+            parser.error("--jobs needs 1 or more")
+        result = build(profile, only=args.only, force=args.force, jobs=args.jobs)
         for err in result.errors:
             print(f"FAILED {err}")
         return 1 if result.errors else 0

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
+import os
 import shutil
 import sys
 import tempfile
@@ -113,8 +114,38 @@ def run_one(spec: ExperimentSpec, profile: str, key: str) -> cache.Entry:
         raise ExperimentError(spec.name, spec.source, f"{detail}" + (f" (at {where})" if where else "")) from exc
 
 
-def build(profile: str | None = None, only: list[str] | None = None, force: bool = False) -> BuildResult:
-    """Make sure every experiment's figures exist in the cache for ``profile``."""
+JOBS_ENV = "AICOURSE_JOBS"  # the site build's --jobs
+
+
+def default_jobs(profile: str) -> int:
+    """As many experiments at once as the machine holds: a core each on the CPU, four sharing a GPU."""
+    env = os.environ.get(JOBS_ENV, "").strip()
+    if env:
+        if not env.isdigit() or int(env) < 1:
+            raise SystemExit(f"{JOBS_ENV}={env!r}: give a whole number of jobs, 1 or more")
+        return int(env)
+    if _device(profile) == "cuda":
+        return 4  # the course's models are small: one alone leaves most of the GPU idle
+    return max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1))
+
+
+def _run_in_worker(spec: ExperimentSpec, profile: str, key: str, cache_dir: str):
+    """One experiment in a worker process; errors come back as plain data (they pickle safely)."""
+    os.environ[cache.CACHE_ENV] = cache_dir
+    log(f"{spec.name}: running ({profile} profile) from {spec.source}")
+    try:
+        return run_one(spec, profile, key), None
+    except ExperimentError as exc:
+        return None, (exc.name, exc.source, str(exc).split("): ", 1)[-1])
+
+
+def build(profile: str | None = None, only: list[str] | None = None, force: bool = False,
+          jobs: int | None = None) -> BuildResult:
+    """Make sure every experiment's figures exist in the cache for ``profile``.
+
+    Experiments missing from the cache run ``jobs`` at a time, each in its own process (one
+    torch thread each on the CPU, so that the bytes do not depend on ``jobs``).
+    """
     profile = current_profile(profile)
     specs, errors = discover()
     result = BuildResult(profile, errors=list(errors))
@@ -124,7 +155,8 @@ def build(profile: str | None = None, only: list[str] | None = None, force: bool
             raise SystemExit(f"no such experiment: {', '.join(sorted(unknown))}")
         specs = [s for s in specs if s.name in only]
     started = time.perf_counter()
-    ran = 0
+    ready: dict[str, cache.Entry] = {}
+    todo: list[tuple[ExperimentSpec, str]] = []
     for spec in specs:
         key = cache.cache_key(spec, profile)
         entry = None
@@ -135,18 +167,52 @@ def build(profile: str | None = None, only: list[str] | None = None, force: bool
                 log(f"{spec.name}: damaged cache entry ignored and rebuilt: {exc}")
                 cache.discard(spec, profile, key)
         if entry is None:
+            todo.append((spec, key))
+        else:
+            ready[spec.name] = entry
+    jobs = min(jobs or default_jobs(profile), max(1, len(todo)))
+    ran: dict[str, float] = {}
+
+    def finished(spec: ExperimentSpec, entry: cache.Entry | None, error: ExperimentError | None) -> None:
+        if error is not None:
+            log(f"{spec.name}: FAILED: {error}")
+            result.errors.append(error)
+            return
+        ready[spec.name] = entry
+        ran[spec.name] = entry.seconds
+        log(f"{spec.name}: done in {entry.seconds:.1f} s")
+
+    if todo:
+        log(f"running {len(todo)} experiment(s), {jobs} at a time, {profile} profile")
+    if jobs == 1:
+        for spec, key in todo:
             log(f"{spec.name}: running ({profile} profile) from {spec.source}")
             try:
-                entry = run_one(spec, profile, key)
+                finished(spec, run_one(spec, profile, key), None)
             except ExperimentError as exc:
-                log(f"{spec.name}: FAILED: {exc}")
-                result.errors.append(exc)
-                continue
-            ran += 1
-            log(f"{spec.name}: done in {entry.seconds:.1f} s")
-        result.entries.append(entry)
-    log(
-        f"figures: {len(result.entries)} experiments ready ({ran} run, {len(result.entries) - ran} cached), "
-        f"profile {profile}, {time.perf_counter() - started:.1f} s"
-    )
+                finished(spec, None, exc)
+    elif todo:
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor, as_completed
+
+        # spawn: a fresh interpreter per worker, so no torch thread pool is inherited half-made.
+        with ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("spawn")) as pool:
+            futures = {}
+            for spec, key in todo:
+                futures[pool.submit(_run_in_worker, spec, profile, key, str(cache.cache_root()))] = spec
+            for future in as_completed(futures):
+                spec = futures[future]
+                try:
+                    entry, failure = future.result()
+                except Exception as exc:  # noqa: BLE001  (a worker that died: named, the others go on)
+                    entry, failure = None, (spec.name, spec.source, f"worker process failed: {exc}")
+                finished(spec, entry, ExperimentError(*failure) if failure else None)
+    result.entries = [ready[s.name] for s in specs if s.name in ready]  # declaration order, whatever finished first
+    total = time.perf_counter() - started
+    log(f"figures: {len(result.entries)} experiments ready ({len(ran)} run, {len(result.entries) - len(ran)} cached), "
+        f"profile {profile}, {jobs} job(s), {total:.1f} s")
+    if ran:
+        width = max(len(n) for n in ready)
+        for name in ready:
+            log(f"  {name:<{width}}  " + (f"ran {ran[name]:7.1f} s" if name in ran else "cached"))
     return result
