@@ -10,7 +10,8 @@ from pathlib import Path
 import nbformat
 import pytest
 import yaml
-from nbclient import NotebookClient
+
+from aicourse.notebooks import NotebookError, execute
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -23,21 +24,27 @@ def repo_url() -> str:
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
-def test_notebook_runs_top_to_bottom(path, tmp_path, monkeypatch):
-    monkeypatch.setenv("AICOURSE_PROFILE", "quick")
-    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
-    monkeypatch.delenv("MPLBACKEND", raising=False)  # the kernel's inline backend, as on Colab
-    nb = nbformat.read(path, as_version=4)
-    client = NotebookClient(nb, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}})
+def test_notebook_runs_top_to_bottom(path):
+    # The same cached execution the site build shows (aicourse.notebooks): run once, checked here.
     try:
-        client.execute()
-    except Exception as exc:  # name the notebook and the failing cell
-        pytest.fail(f"{path.relative_to(ROOT)} failed: {exc}")
+        executed = execute(path, "quick")
+    except NotebookError as exc:  # names the notebook and the failing cell
+        pytest.fail(str(exc))
+    nb = nbformat.read(executed.path, as_version=4)
+    outputs = [out for cell in nb.cells if cell.cell_type == "code" for out in cell.outputs]
+    assert outputs, f"{path.relative_to(ROOT)}: ran but showed nothing"
     # A plot the reader never sees is a bug too (course code once switched the backend to Agg).
     for i, cell in enumerate(nb.cells):
         if cell.cell_type == "code" and "plt.show()" in cell.source:
             shown = any("image/png" in out.get("data", {}) for out in cell.outputs)
             assert shown, f"{path.relative_to(ROOT)}: cell {i} calls plt.show() but displays no figure"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_committed_notebook_carries_no_outputs(path):
+    nb = json.loads(path.read_text(encoding="utf-8"))
+    carrying = [i + 1 for i, c in enumerate(nb["cells"]) if c["cell_type"] == "code" and (c.get("outputs") or c.get("execution_count"))]
+    assert not carrying, f"{path.relative_to(ROOT)}: cells {carrying} carry outputs; clear them (the site shows the build's run)"
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)

@@ -4,7 +4,9 @@ Data: eight Gaussian blobs on a ring, whose perturbed score is known exactly at 
 Forward: the VP SDE (β from 0.1 to 20) simulated by Euler–Maruyama. Model: a small MLP with a
 time input, trained by denoising score matching. Sampling: the reverse-time SDE and the
 probability-flow ODE. Checks printed to the build log and quoted on the page: the learned score
-against the exact one, and the simulated variance against the closed form.
+against the exact one, the simulated variance against the closed form, how many samples land in
+a blob (and in how many blobs), where the learned score's arrows point, and the two notebook
+exercises (a sampler with few steps; a score network trained briefly, whose samples form a ring).
 """
 
 from __future__ import annotations
@@ -23,6 +25,10 @@ from aicourse.training import count_parameters
 
 CHECK_TIMES = (0.05, 0.1, 0.25, 0.5, 1.0)
 LIM = 3.2
+FEW_STEPS = 20  # notebook exercise 1: the samplers with few steps
+SHORT_STEPS = 1000  # notebook exercise 2: a quarter of the quick training (hidden 128, batch 512, as the notebook)
+FIELD_TIME = 0.05  # the time of the score field in the figure
+DDPM_T, DDPM_BETA = 1000, (1e-4, 0.02)  # DDPM's schedule (Ho et al. 2020), for the link to lecture 14
 
 
 @experiment(
@@ -41,6 +47,7 @@ def score_sde_experiment(ctx: Context) -> None:
     # Forward: simulate the SDE from real samples; check its variance against the closed form.
     x0 = data.sample(p["n_check"], g)
     forward = sde.simulate_forward(x0, p["sde_steps"], generator=g)
+    gaps = []
     for t in (0.1, 0.25, 0.5, 1.0):
         i = round(t * p["sde_steps"])
         a2 = sde.mean_coef(t) ** 2
@@ -49,11 +56,27 @@ def score_sde_experiment(ctx: Context) -> None:
         key = f"{int(t * 100):03d}"
         ctx.value(f"var_emp_{key}", empirical, "{:.3f}")
         ctx.value(f"var_closed_{key}", closed, "{:.3f}")
+        gaps.append(abs(empirical - closed) / closed)
         print(f"  [score-sde] variance at t={t}: simulated {empirical:.4f}, closed form {closed:.4f}", file=sys.stderr)
+    ctx.value("var_gap_max", 100 * max(gaps), "{:.1f} %")
+    ctx.check(max(gaps) < 0.05, claim="12 page: the gaps between simulated and closed-form variance are a few percent",
+              detail=f"largest relative gap {100 * max(gaps):.2f} %")
     forward = forward[:, : p["n_sample"]]  # the figures need fewer points than the check
     ctx.value("data_var", data.variance(), "{:.3f}")
     ctx.value("n_check", p["n_check"], "{:,}")
     ctx.value("alpha_end", sde.mean_coef(1.0), "{:.1e}")
+    ctx.value("t_eps", sde.T_EPS, "{:g}")
+    ctx.value("sigma_eps", sde.marginal_std(sde.T_EPS), "{:.3f}")
+    ctx.value("comp_std", data.std, "{:g}")
+
+    # The link to DDPM (lecture 14): T·β_i spans β(t), and DDPM's √ᾱ_i follows α(i/T).
+    betas = torch.linspace(*DDPM_BETA, DDPM_T, dtype=torch.float64)
+    sqrt_abar = torch.cumprod(1 - betas, 0).sqrt()
+    alpha_grid = sde.mean_coef(torch.arange(1, DDPM_T + 1, dtype=torch.float64) / DDPM_T)
+    ctx.value("ddpm_beta_lo", DDPM_T * DDPM_BETA[0], "{:g}")
+    ctx.value("ddpm_beta_hi", DDPM_T * DDPM_BETA[1], "{:g}")
+    ctx.value("ddpm_alpha_gap", (sqrt_abar - alpha_grid).abs().max().item(), "{:.4f}")
+    ctx.value("ddpm_sqrt_abar_end", sqrt_abar[-1].item(), "{:.1e}")
 
     # Model: learn the score by denoising score matching.
     model = sde.ScoreNet(hidden=p["hidden"])
@@ -66,22 +89,103 @@ def score_sde_experiment(ctx: Context) -> None:
     ctx.value("final_loss", sum(losses[-100:]) / 100, "{:.3f}")
 
     # Check: learned score vs the exact score of the perturbed mixture, on points drawn from p_t.
+    errors = {}
     for t in CHECK_TIMES:
         xt = sde.perturb(data.sample(4000, g), t)
-        err = sde.relative_score_error(model.score, data.score, xt, t)
+        errors[t] = err = sde.relative_score_error(model.score, data.score, xt, t)
         ctx.value(f"score_err_{int(t * 100):03d}", 100 * err, "{:.1f} %")
         print(f"  [score-sde] relative score error at t={t}: {100 * err:.2f} %", file=sys.stderr)
+    ctx.check(max(errors, key=errors.get) == min(CHECK_TIMES),
+              claim="12 page: the score error is largest near t = 0 (at the smallest time measured)",
+              detail=", ".join(f"t={t}: {100 * e:.1f} %" for t, e in errors.items()))
+
+    # Where the arrows of the figure point: the angle between the learned score and the way to the nearest blob.
+    pts = _grid()
+    with torch.no_grad():
+        arrows = model.score(pts, FIELD_TIME)
+    to_blob = sde.mean_coef(FIELD_TIME) * data.means[None] - pts[:, None]  # (P, K, 2)
+    dist, order = to_blob.norm(dim=-1).sort(1)
+    nearest = to_blob[torch.arange(len(pts)), order[:, 0]]
+    angle = torch.rad2deg(torch.acos(torch.nn.functional.cosine_similarity(arrows, nearest, dim=1).clamp(-1, 1)))
+    off = angle >= 30
+    between = (dist[:, 1] / dist[:, 0] < 1.5)[off]  # the second blob less than 1.5 times as far: between two blobs
+    ctx.value("arrows_30", 100 * (~off).float().mean().item(), "{:.0f} %")
+    ctx.value("arrows_off", int(off.sum()), "{:d}")
+    ctx.value("arrows_total", len(pts), "{:d}")
+    ctx.value("arrows_between", 100 * between.float().mean().item() if len(between) else 100.0, "{:.0f} %")
+    ctx.value("field_time", FIELD_TIME, "{:g}")
+    print(f"  [score-sde] arrows within 30° of the nearest blob: {(~off).float().mean():.3f}; "
+          f"of the {int(off.sum())} others, between two blobs: {between.float().mean() if len(between) else 1:.3f}",
+          file=sys.stderr)
 
     # Sampling: the same starting noise through the reverse SDE and the probability-flow ODE.
     x1 = torch.randn(p["n_sample"], 2, generator=g)
     rev = sde.reverse_sde(model.score, x1, p["sde_steps"], generator=g)
     ode = sde.probability_flow(model.score, x1, p["sde_steps"])
+    k = len(data.means)
+    cover, var_gap = {}, {}
     for name, path in (("sde", rev), ("ode", ode)):
-        near = (torch.cdist(path[-1], data.means).min(1).values < 3 * data.std).float().mean().item()
-        ctx.value(f"near_{name}", 100 * near, "{:.0f} %")
-        ctx.value(f"var_{name}", path[-1].var(0).mean().item(), "{:.2f}")
+        c = cover[name] = data.coverage(path[-1])
+        shares = torch.tensor(c["counts"], dtype=torch.float64) / len(path[-1])
+        c["modes"] = int((shares >= 0.5 / k).sum())  # blobs that received at least half an even share
+        var = path[-1].var(0).mean().item()
+        var_gap[name] = abs(var - data.variance()) / data.variance()
+        ctx.value(f"near_{name}", 100 * c["near"], "{:.0f} %")
+        ctx.value(f"ring_{name}", 100 * c["ring"], "{:.0f} %")
+        ctx.value(f"modes_{name}", c["modes"], "{:d}")
+        ctx.value(f"share_min_{name}", 100 * shares.min().item(), "{:.1f} %")
+        ctx.value(f"share_max_{name}", 100 * shares.max().item(), "{:.1f} %")
+        ctx.value(f"var_{name}", var, "{:.2f}")
+        ctx.value(f"var_gap_{name}", 100 * var_gap[name], "{:.0f} %")
+        print(f"  [score-sde] {name}: near a blob {c['near']:.3f}, on the ring {c['ring']:.3f}, per blob {c['counts']}, "
+              f"variance {var:.3f}", file=sys.stderr)
+    ctx.value("n_modes", k, "{:d}")
+    ctx.check(cover["sde"]["modes"] == k and cover["sde"]["near"] >= 0.8,
+              claim="12 page: the trained model pulls the eight blobs back out of the noise (reverse SDE: "
+                    "every blob gets at least half an even share, and most samples land in a blob)",
+              detail=f"blobs with half an even share: {cover['sde']['modes']}, near a blob: {cover['sde']['near']:.3f}")
+    close = max(var_gap.values()) < 0.1
+    ctx.value("var_verdict", close,
+              ja="どちらもデータの分散に近い値です" if close else "データの分散とはっきり違う値です",
+              en="both close to the data's variance" if close else "clearly different from the data's variance")
     ctx.value("sde_steps", p["sde_steps"])
     ctx.value("n_sample", p["n_sample"], "{:,}")
+
+    # Notebook exercise 1: the same model and the same noise, with only FEW_STEPS steps.
+    rev_few = sde.reverse_sde(model.score, x1, FEW_STEPS, generator=g)[-1]
+    ode_few = sde.probability_flow(model.score, x1, FEW_STEPS)[-1]
+    few = {"sde": data.coverage(rev_few)["near"], "ode": data.coverage(ode_few)["near"]}
+    for name, x in (("sde", rev_few), ("ode", ode_few)):
+        ctx.value(f"near_{name}_few", 100 * few[name], "{:.0f} %")
+        ctx.value(f"var_{name}_few", x.var(0).mean().item(), "{:.2f}")
+    ctx.value("few_steps", FEW_STEPS, "{:d}")
+    loss_sde, loss_ode = cover["sde"]["near"] - few["sde"], cover["ode"]["near"] - few["ode"]
+    ctx.check(loss_sde > loss_ode, claim=f"12 page and notebook: with {FEW_STEPS} steps the reverse SDE loses more "
+              "samples from the blobs than the probability-flow ODE does",
+              detail=f"near a blob, {p['sde_steps']} → {FEW_STEPS} steps: SDE {cover['sde']['near']:.3f} → {few['sde']:.3f}, "
+                     f"ODE {cover['ode']['near']:.3f} → {few['ode']:.3f}")
+    print(f"  [score-sde] {FEW_STEPS} steps: near a blob SDE {few['sde']:.3f}, ODE {few['ode']:.3f}", file=sys.stderr)
+
+    # Notebook exercise 2: the notebook's network trained for SHORT_STEPS updates only.
+    torch.manual_seed(0)
+    short = sde.ScoreNet(hidden=128)
+    sde.train_score_net(short, data.sample, steps=SHORT_STEPS, batch=512)
+    short.eval()
+    rev_short = sde.reverse_sde(short.score, x1, p["sde_steps"], generator=g)[-1]
+    c_short = data.coverage(rev_short)
+    xt = sde.perturb(data.sample(4000, g), FIELD_TIME)
+    err_short = sde.relative_score_error(short.score, data.score, xt, FIELD_TIME)
+    ctx.value("short_steps", SHORT_STEPS, "{:,}")
+    ctx.value("near_short", 100 * c_short["near"], "{:.0f} %")
+    ctx.value("ring_short", 100 * c_short["ring"], "{:.0f} %")
+    ctx.value("score_err_short_005", 100 * err_short, "{:.0f} %")
+    ctx.check(c_short["ring"] >= 0.6 and c_short["near"] <= cover["sde"]["near"] - 0.2,
+              claim=f"12 page and notebook: after only {SHORT_STEPS} updates most samples lie on the ring, "
+                    "but far fewer of them in a blob than after the full training",
+              detail=f"short: on the ring {c_short['ring']:.3f}, near a blob {c_short['near']:.3f}; "
+                     f"full training: near a blob {cover['sde']['near']:.3f}")
+    print(f"  [score-sde] {SHORT_STEPS} updates: near a blob {c_short['near']:.3f}, on the ring {c_short['ring']:.3f}, "
+          f"score error at t={FIELD_TIME} {err_short:.3f}", file=sys.stderr)
 
     n = p["frames"]
     fwd_idx = [round(i * p["sde_steps"] / (n - 1)) for i in range(n)]
@@ -141,10 +245,15 @@ def draw_schematic(t, forward, rev, n_steps):
     return fig
 
 
-def draw_field(t, model, data, rev, ode, time=0.05, n_paths=6):
+def _grid():
+    """The points where the figure draws the score's arrows."""
     grid = torch.linspace(-LIM + 0.2, LIM - 0.2, 19)
     gx, gy = torch.meshgrid(grid, grid, indexing="xy")
-    pts = torch.stack([gx.reshape(-1), gy.reshape(-1)], 1)
+    return torch.stack([gx.reshape(-1), gy.reshape(-1)], 1)
+
+
+def draw_field(t, model, data, rev, ode, time=FIELD_TIME, n_paths=6):
+    pts = _grid()
     with torch.no_grad():
         s = model.score(pts, time)
     s = s / (s.norm(dim=1, keepdim=True) + 1e-8)  # directions only: lengths near the blobs are huge

@@ -14,7 +14,7 @@ import torch
 from torch import nn
 
 BETA_MIN, BETA_MAX = 0.1, 20.0  # the VP SDE's schedule in the paper
-T_EPS = 1e-3  # never train or sample at exactly t = 0, where the score of data is singular
+T_EPS = 1e-3  # never train or sample at exactly t = 0: σ(t) → 0 there, so the score −ε/σ(t) blows up
 
 
 # --- the forward SDE: dx = -½ β(t) x dt + √β(t) dw ----------------------------------------
@@ -93,6 +93,21 @@ class GaussianMixture:
     def variance(self):
         """Per-coordinate variance of the data (mixture of means plus component spread), averaged over x and y."""
         return float(self.means.var(0, unbiased=False).mean()) + self.std**2
+
+    def coverage(self, x, within=3.0):
+        """How well samples x recover the mixture: a dict of three measurements.
+
+        ``near``: the fraction of samples within ``within`` component standard deviations of some
+        centre; ``ring``: the fraction whose distance from the origin is within that many of the
+        centres' own (the ring, blobs or not); ``counts``: how many of the near samples each
+        component received (an even split gives every component 1/K of them).
+        """
+        d = torch.cdist(x, self.means).min(1)
+        near = d.values < within * self.std
+        radius = self.means.norm(dim=1).mean()
+        ring = (x.norm(dim=1) - radius).abs() < within * self.std
+        counts = torch.bincount(d.indices[near], minlength=len(self.means))
+        return {"near": near.float().mean().item(), "ring": ring.float().mean().item(), "counts": counts.tolist()}
 
     def score(self, x, t):
         """Exact ∇ₓ log p_t(x) of the perturbed mixture."""

@@ -22,6 +22,7 @@ from aicourse.site.content import ContentError, check_twins, load_glossary, load
 
 HOME = "ホーム"  # translated by nav_translations in mkdocs.yml
 FIGURES_ENV = "AICOURSE_FIGURES"  # "off": build pages without running experiments (benchmarks only)
+NOTEBOOKS_ENV = "AICOURSE_NOTEBOOKS"  # "off": show notebooks without executing them (benchmarks only)
 KATEX_FILES = ("katex.min.css",)  # math is typeset at build time (aicourse.site.math): no script
 
 _state: dict = {}
@@ -46,23 +47,42 @@ def on_config(config):
     _state.update(root=root, parts=parts, lectures=lectures, terms=terms)
     config.nav = _navigation(config, parts, lectures)
 
-    if os.environ.get(FIGURES_ENV) == "off":
-        _state["figures"] = None
-        return config
-    from aicourse.figures.build import build
-
-    from aicourse.figures.build import FigureBuildError
-
     if _state.get("figures_for") is config:  # mkdocs-static-i18n's next language: same build
         return config
+    _state["figures_for"] = config
+    _state["figures"] = _build_figures()
+    _state["executed"] = _execute_notebooks(root, lectures)
+    return config
+
+
+def _build_figures():
+    if os.environ.get(FIGURES_ENV) == "off":
+        return None
+    from aicourse.figures.build import FigureBuildError, build
+
     result = build()
     try:
         result.raise_errors()
     except FigureBuildError as exc:
         raise PluginError(str(exc)) from None
-    _state["figures"] = result
-    _state["figures_for"] = config
-    return config
+    return result
+
+
+def _execute_notebooks(root: Path, lectures) -> dict:
+    """Lecture id -> its executed copy (same run for both languages), from the notebook cache."""
+    if os.environ.get(NOTEBOOKS_ENV) == "off":
+        return {}
+    from aicourse.figures.build import default_jobs
+    from aicourse.figures.profile import current_profile
+    from aicourse.notebooks import execute_all
+
+    profile = current_profile()
+    paths = {lec.id: root / lec.notebook() for lec in lectures if (root / lec.notebook()).exists()}
+    done, failed = execute_all(list(paths.values()), profile, jobs=default_jobs(profile))
+    if failed:
+        raise PluginError("notebook execution failed:\n" + "\n".join(f"  - {exc}" for exc in failed))
+    by_source = {e.source: e.path for e in done}
+    return {lec_id: by_source[path.resolve()] for lec_id, path in paths.items()}
 
 
 def _navigation(config, parts, lectures):
@@ -111,10 +131,12 @@ def _add_notebooks(files: Files, config, root: Path, lang: str) -> None:
         path = root / lec.notebook()
         if not path.exists():
             continue
+        shown = _state.get("executed", {}).get(lec.id, path)  # with its outputs, when executed
         nb = File(f"notebooks/{lec.id}.ipynb", None, site_dir, urls, dest_uri=f"{prefix}notebooks/{lec.id}/index.html")
-        nb.abs_src_path = str(path)
+        nb.abs_src_path = str(shown)
         nb = next(iter(jupyter.on_files(Files([nb]), config))) if jupyter else nb
-        nb.abs_src_path = str(path)  # the wrapper caches its own copy
+        nb.abs_src_path = str(shown)  # the wrapper caches its own copy
+        nb.notebook_source = path.relative_to(root).as_posix()  # named in error messages
         nb.dest_path = f"{prefix}notebooks/{lec.id}/index.html"
         nb.abs_dest_path = os.path.join(site_dir, nb.dest_path)
         nb.url = f"{prefix}notebooks/{lec.id}/"
@@ -202,7 +224,7 @@ def on_page_content(html, page, config, files):
     if "katex" not in _state:
         _state["katex"] = Katex(_state["root"] / "node_modules" / "katex")
     notebook = getattr(page.file, "lecture", None) is not None
-    src = page.file.abs_src_path if notebook else f"docs/{page.file.src_uri}"
+    src = page.file.notebook_source if notebook else f"docs/{page.file.src_uri}"
     try:
         html, formulas = (render_notebook_math if notebook else render_page_math)(html, _state["katex"], src)
     except MathError as exc:
