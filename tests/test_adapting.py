@@ -4,7 +4,7 @@ import torch
 from torch import nn
 
 from aicourse.models.adapting import (LoRALinear, add_lora, dequantize_int8, fit_trainable, quantize_int8,
-                               quantized_copy, weight_bytes)
+                                      quantize_symmetric, quantized_copy, remove_lora, weight_bytes)
 from aicourse.training import count_parameters, mlp
 
 
@@ -65,3 +65,29 @@ def test_weight_bytes_and_quantized_copy():
     qm = quantized_copy(model)
     assert not torch.equal(qm[0].weight, model[0].weight)
     assert torch.allclose(qm[0].weight, model[0].weight, atol=model[0].weight.abs().max().item() / 254 + 1e-7)
+
+
+def test_four_bit_uses_levels_minus_7_to_7_and_has_a_larger_error():
+    torch.manual_seed(0)
+    w = torch.randn(16, 24)
+    q4, s4 = quantize_symmetric(w, bits=4)
+    assert q4.abs().max().item() == 7 and torch.equal(*[quantize_symmetric(w, 8)[0], quantize_int8(w)[0]])
+    err4 = (w - dequantize_int8(q4, s4)).abs()
+    err8 = (w - dequantize_int8(*quantize_int8(w))).abs()
+    assert torch.all(err4 <= s4 / 2 + 1e-6)
+    assert err4.mean() > 5 * err8.mean()
+    model = mlp([8, 5, 3])
+    assert not torch.equal(quantized_copy(model, bits=4)[0].weight, quantized_copy(model)[0].weight)
+
+
+def test_remove_lora_gives_back_the_base_model():
+    torch.manual_seed(0)
+    model = mlp([6, 10, 3])
+    lora = add_lora(model, r=2, alpha=4)
+    with torch.no_grad():
+        for m in lora:
+            if isinstance(m, LoRALinear):
+                m.B.normal_()
+    x = torch.randn(5, 6)
+    assert not torch.allclose(lora(x), model(x))
+    assert torch.equal(remove_lora(lora)(x), model(x))

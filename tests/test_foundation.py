@@ -52,3 +52,19 @@ def test_linear_probe_trains_only_its_head_and_leaves_the_encoder_alone():
     assert h.train_loss[-1] < h.train_loss[0]
     assert all(torch.equal(a, b) for a, b in zip(before, probe[0].parameters()))  # frozen copy
     assert all(p.requires_grad for p in encoder.parameters())  # the original stays trainable
+
+
+def test_adapt_on_few_is_one_seeded_run_on_few_labels():
+    from aicourse.data import digits
+    from aicourse.models.foundation import adapt_on_few
+    from aicourse.training import mlp
+
+    data = digits(seed=0)
+    make = lambda: mlp([64, 16, 10])  # noqa: E731
+    a = adapt_on_few(make, data, 2, seed=3, epochs=5)
+    b = adapt_on_few(make, data, 2, seed=3, epochs=5)
+    assert a["accuracy"] == b["accuracy"]  # same seed: same examples, same initial values, same result
+    assert a["trainable"] == 64 * 16 + 16 + 16 * 10 + 10
+    assert 0.0 <= a["accuracy"] <= 1.0 and a["seconds"] > 0
+    probe = adapt_on_few(lambda: linear_probe(Autoencoder([64, 32, 16]).encoder, 16), data, 2, seed=3, epochs=5)
+    assert probe["trainable"] == 16 * 10 + 10  # only the head of a linear probe is trained

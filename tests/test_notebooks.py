@@ -82,3 +82,15 @@ def test_notebooks_that_plot_japanese_load_a_japanese_font(path):
                and not line.lstrip().startswith("print(")]
     if "plt." in code and strings:
         assert "import matplotlib_fontja" in code, f"{path.name}: Japanese plot labels without matplotlib_fontja: {strings[0].strip()!r}"
+
+
+def test_fork_command_points_the_install_cell_at_repo_url(tmp_path):
+    from aicourse.fork import point_notebooks_at
+
+    copy = tmp_path / NOTEBOOKS[0].name
+    copy.write_text(NOTEBOOKS[0].read_text(encoding="utf-8"), encoding="utf-8")
+    assert point_notebooks_at(repo_url(), [copy]) == []  # already in step with mkdocs.yml
+    assert point_notebooks_at("https://github.com/some-lecturer/ai2-fork", [copy]) == [copy]
+    first = next(c for c in json.loads(copy.read_text(encoding="utf-8"))["cells"] if c["cell_type"] == "code")
+    source = "".join(first["source"])
+    assert "git+https://github.com/some-lecturer/ai2-fork" in source and repo_url() not in source

@@ -88,3 +88,16 @@ def test_a_glossary_file_for_an_unknown_lecture_is_named(tmp_path):
     (tmp_path / "99-nothing.yml").write_text("- {ja: 語, en: word, note: {ja: あ, en: a}}\n")
     with pytest.raises(ContentError, match=r"99-nothing\.yml: no lecture '99-nothing'"):
         load_glossary(tmp_path, lectures)
+
+
+def test_a_quick_profile_figure_says_so_in_the_page_language_and_a_full_one_does_not():
+    from dataclasses import replace
+
+    quick = lambda n: replace(ref(n), profile="quick", profile_help_url="https://github.com/o/r/blob/main/README.md#figures-quick-and-full")  # noqa: E731
+    full = lambda n: replace(ref(n), profile="full")  # noqa: E731
+    md = "![alt](figure:x)\n"
+    ja = pages.render_figures(md, "docs/p.ja.md", "ja", quick)
+    en = pages.render_figures(md, "docs/p.en.md", "en", quick)
+    assert "quick プロファイル" in ja and "README.md#figures-quick-and-full" in ja
+    assert "quick profile" in en and "プロファイル" not in en
+    assert "figure-profile" not in pages.render_figures(md, "docs/p.en.md", "en", full)

@@ -56,3 +56,15 @@ def test_probability_flow_is_deterministic_and_reverse_sde_is_not():
     b = sde.probability_flow(score, x1, 50)[-1]
     c = sde.reverse_sde(score, x1, 50)[-1]
     assert torch.equal(a, b) and not torch.allclose(a, c)
+
+
+def test_coverage_counts_blobs_and_the_ring():
+    data = sde.GaussianMixture.ring()
+    g = torch.Generator().manual_seed(0)
+    c = data.coverage(data.sample(4000, g))  # the data itself: nearly all within 3 s, every blob about 1/8
+    assert c["near"] > 0.97 and c["ring"] > 0.97
+    assert sum(c["counts"]) == round(c["near"] * 4000) and min(c["counts"]) > 0.1 * 4000
+    angles = torch.rand(2000, generator=g) * 2 * math.pi  # points spread evenly along the ring: on it, rarely in a blob
+    ring = 2.0 * torch.stack([torch.cos(angles), torch.sin(angles)], 1)
+    c = data.coverage(ring)
+    assert c["ring"] == 1.0 and c["near"] < 0.65  # 8 arcs of about 0.45 rad each: about 57 %

@@ -47,3 +47,18 @@ def test_short_training_denoises_better_than_the_noisy_input():
     noisy = val + 0.5 * torch.randn(val.shape, generator=torch.Generator().manual_seed(0))
     with torch.no_grad():
         assert ((model(noisy) - val) ** 2).mean() < ((noisy - val) ** 2).mean()
+
+
+def test_the_no_skip_exercise_keeps_the_layers_but_not_the_copies():
+    # Lecture 11's notebook exercise (also run by the experiment): same parameters, encoder maps unused.
+    from aicourse.experiments.unet import NoSkipUNet
+    from aicourse.training import count_parameters
+
+    torch.manual_seed(0)
+    with_skips, without = UNet(channels=(4, 8, 16)), NoSkipUNet(channels=(4, 8, 16))
+    without.load_state_dict(with_skips.state_dict())  # the very same weights
+    assert count_parameters(without) == count_parameters(with_skips)
+    x = torch.rand(2, 1, 16, 16)
+    assert without(x).shape == x.shape
+    with torch.no_grad():
+        assert not torch.allclose(without(x), with_skips(x))  # the copies made a difference

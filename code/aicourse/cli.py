@@ -1,4 +1,5 @@
-"""``python -m aicourse figures list|build|clean [--profile quick|full] [--only NAME] [--jobs N]``."""
+"""``python -m aicourse figures list|build|clean [--profile quick|full] [--only NAME] [--jobs N]``
+and ``python -m aicourse fork`` (after forking: notebooks install from ``repo_url``)."""
 
 from __future__ import annotations
 
@@ -25,7 +26,18 @@ def main(argv: list[str] | None = None) -> int:
             p.add_argument("--jobs", "-j", type=int, metavar="N",
                            help="experiments at once, each in its own process (default: $AICOURSE_JOBS, "
                                 "else one per CPU core, or 4 sharing a GPU)")
+    sub.add_parser("fork", help="point the notebooks' install cell at repo_url in mkdocs.yml (after forking)")
     args = parser.parse_args(argv)
+    if args.group == "fork":
+        from pathlib import Path
+
+        from aicourse.fork import point_notebooks_at, repo_url
+
+        root = Path.cwd()
+        url = repo_url(root)
+        changed = point_notebooks_at(url, sorted((root / "lectures").glob("*.ipynb")))
+        print(f"notebooks install from git+{url}: {len(changed)} rewritten")
+        return 0
     profile = current_profile(args.profile)
 
     if args.verb == "list":

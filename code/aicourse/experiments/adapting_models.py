@@ -4,7 +4,10 @@ Data: scikit-learn's 8×8 digits. A base model (an MLP) is pre-trained on the di
 The new task is reading the digits 5–9, which the base model has never been shown.
 Both adaptation methods start from the same base model: full fine-tuning trains every
 parameter; LoRA freezes them and trains small low-rank adapters (``aicourse.models.adapting``).
-Then the base model's weights are quantized to int8 and the error, size and accuracy measured.
+A small sweep repeats LoRA at ranks 1, 4 and 16 (the notebook's "Try it"). Then the base model's
+weights are quantized to int8 (and, for comparison, to 4-bit integers) and the error, size and
+accuracy measured. Sentences the page states about the run are worded from the numbers here or
+guarded with ``ctx.check``.
 """
 
 from __future__ import annotations
@@ -15,7 +18,8 @@ import matplotlib.pyplot as plt
 import torch
 from torch import nn
 
-from aicourse.models.adapting import add_lora, dequantize_int8, fit_trainable, quantize_int8, quantized_copy, weight_bytes
+from aicourse.models.adapting import (add_lora, dequantize_int8, fit_trainable, quantize_int8, quantize_symmetric,
+                                      quantized_copy, remove_lora, weight_bytes)
 from aicourse.data import digits
 from aicourse.figures import Context, experiment
 from aicourse.figures.diagram import arrow, box, canvas
@@ -28,9 +32,9 @@ from aicourse.training import count_parameters, evaluate, mlp
     lecture="06-adapting-models",
     figures=["fine-tuning-flow", "full-vs-lora", "int8-quantization"],
     quick={"hidden": 128, "pretrain_epochs": 30, "epochs": 40, "rank": 4, "alpha": 8,
-           "lr_full": 0.003, "lr_lora": 0.01},
+           "lr_full": 0.003, "lr_lora": 0.01, "sweep_ranks": [1, 4, 16], "reach": 0.9},
     full={"hidden": 256, "pretrain_epochs": 60, "epochs": 40, "rank": 4, "alpha": 8,
-          "lr_full": 0.003, "lr_lora": 0.01},
+          "lr_full": 0.003, "lr_lora": 0.01, "sweep_ranks": [1, 4, 16], "reach": 0.9},
 )
 def adapting_models(ctx: Context) -> None:
     p = ctx.params
@@ -61,10 +65,14 @@ def adapting_models(ctx: Context) -> None:
     n_full = count_parameters(full_model)
     n_lora = count_parameters(lora_model)  # counts only requires_grad parameters: the adapters
     old_after_full = evaluate(full_model, loss_fn, old[2], old[3])[1]
+    old_with_adapter = evaluate(lora_model, loss_fn, old[2], old[3])[1]
+    old_adapter_removed = evaluate(remove_lora(lora_model), loss_fn, old[2], old[3])[1]
+    acc_full, acc_lora = h_full.val_accuracy[-1], h_lora.val_accuracy[-1]
 
     ctx.value("base_params", n_full, "{:,}")
     ctx.value("lora_params", n_lora, "{:,}")
     ctx.value("lora_percent", 100 * n_lora / n_full, "{:.1f} %")
+    ctx.value("lora_fraction", n_full / n_lora, "{:.0f}")
     ctx.value("rank", p["rank"])
     ctx.value("alpha", p["alpha"])
     ctx.value("hidden", p["hidden"])
@@ -77,10 +85,93 @@ def adapting_models(ctx: Context) -> None:
     ctx.value("new_val_size", len(new[2]), "{:,}")
     ctx.value("base_old_accuracy", 100 * base_old_acc, "{:.1f} %")
     ctx.value("base_new_accuracy", 100 * base_new_acc, "{:.1f} %")
-    ctx.value("full_accuracy", 100 * h_full.val_accuracy[-1], "{:.1f} %")
-    ctx.value("lora_accuracy", 100 * h_lora.val_accuracy[-1], "{:.1f} %")
-    ctx.value("lora_gap", 100 * (h_full.val_accuracy[-1] - h_lora.val_accuracy[-1]), "{:.1f}")
+    ctx.value("full_accuracy", 100 * acc_full, "{:.1f} %")
+    ctx.value("lora_accuracy", 100 * acc_lora, "{:.1f} %")
+    ctx.value("lora_gap", 100 * (acc_full - acc_lora), "{:.1f}")
     ctx.value("full_old_accuracy", 100 * old_after_full, "{:.1f} %")
+    ctx.value("lora_old_accuracy", 100 * old_with_adapter, "{:.1f} %")
+    ctx.value("lora_removed_old_accuracy", 100 * old_adapter_removed, "{:.1f} %")
+    ctx.check(old_after_full < base_old_acc - 0.5,
+              claim="06 page: after full fine-tuning the accuracy on 0–4 fell; catastrophic forgetting appears in an extreme form",
+              detail=f"accuracy on 0–4: base {base_old_acc:.3f}, after full fine-tuning {old_after_full:.3f}")
+    ctx.check(old_adapter_removed == base_old_acc,
+              claim="06 page: remove the adapter and the original accuracy on 0–4 is back",
+              detail=f"base {base_old_acc:.4f}, LoRA model with its adapters removed {old_adapter_removed:.4f}")
+    ctx.check(old_with_adapter < base_old_acc - 0.3,
+              claim="06 page, question 3: with the adapter attached, catastrophic forgetting still happens",
+              detail=f"accuracy on 0–4: base {base_old_acc:.3f}, LoRA with its adapter {old_with_adapter:.3f}")
+    for name, h in (("full fine-tuning", h_full), ("LoRA", h_lora)):
+        ctx.check(h.val_accuracy[-1] > h.val_accuracy[0] + 0.2,
+                  claim="06 page, alt text of full-vs-lora: the validation accuracy of the two methods rising with the epochs",
+                  detail=f"{name}: first epoch {h.val_accuracy[0]:.3f}, last {h.val_accuracy[-1]:.3f}")
+
+    # How fast each climbs: accuracy after the first epoch, and the first epoch at or above `reach`.
+    reach = p["reach"]
+    first_full, first_lora = _first_epoch_at(h_full.val_accuracy, reach), _first_epoch_at(h_lora.val_accuracy, reach)
+    ctx.value("reach", 100 * reach, "{:.0f} %")
+    ctx.value("full_first_epoch_accuracy", 100 * h_full.val_accuracy[0], "{:.1f} %")
+    ctx.value("lora_first_epoch_accuracy", 100 * h_lora.val_accuracy[0], "{:.1f} %")
+    for key, e in (("full_reach_epoch", first_full), ("lora_reach_epoch", first_lora)):
+        ctx.value(key, e, ja=f"{e} エポック目" if e else f"{p['epochs']} エポック以内には届かず",
+                  en=f"epoch {e}" if e else f"not within {p['epochs']} epochs")
+    never = p["epochs"] + 1  # "never reached" sorts after every real epoch
+    e_full, e_lora = first_full or never, first_lora or never
+    if first_full is None and first_lora is None:
+        ja, en = "どちらの方法も基準に届かず", "neither method reaches the mark"
+    elif e_lora > e_full:
+        ja, en = "LoRA の方が正解率の上がり方が遅く", "LoRA climbs more slowly"
+    elif e_lora < e_full:
+        ja, en = "LoRA の方が正解率の上がり方が速く", "LoRA climbs faster"
+    else:
+        ja, en = "二つの方法は同じエポックで基準に届き", "the two methods reach the mark in the same epoch"
+    ctx.value("lora_speed", e_lora - e_full, ja=ja, en=en)
+    gap = round(100 * (acc_full - acc_lora), 1)
+    if gap > 0:
+        ja = f"{p['epochs']} エポック後の LoRA の正解率は全体のファインチューニングより {gap:.1f} ポイント低くなりました"
+        en = f"after {p['epochs']} epochs LoRA is {gap:.1f} points below full fine-tuning"
+    elif gap < 0:
+        ja = f"{p['epochs']} エポック後の LoRA の正解率は全体のファインチューニングより {-gap:.1f} ポイント高くなりました"
+        en = f"after {p['epochs']} epochs LoRA is {-gap:.1f} points above full fine-tuning"
+    else:
+        ja = f"{p['epochs']} エポック後の LoRA の正解率は全体のファインチューニングと同じになりました"
+        en = f"after {p['epochs']} epochs LoRA matches full fine-tuning"
+    ctx.value("lora_final", gap, ja=ja, en=en)
+
+    # 2c. The notebook's "Try it": LoRA at several ranks, alpha = 2r (so alpha / r stays 2).
+    sweep = {}
+    for r in p["sweep_ranks"]:
+        if r == p["rank"] and 2 * r == p["alpha"]:
+            m, h = lora_model, h_lora  # the same run as above: same seed, rank, alpha and learning rate
+        else:
+            torch.manual_seed(0)
+            m = add_lora(base, r=r, alpha=2 * r)
+            h = fit_trainable(m, new, epochs=p["epochs"], lr=p["lr_lora"],
+                              on_epoch=lambda e, h: ctx.progress(e, p["epochs"], f"LoRA rank {r} epoch"))
+        sweep[r] = (count_parameters(m), h.val_accuracy[-1])
+        ctx.value(f"sweep_r{r}_params", sweep[r][0], "{:,}")
+        ctx.value(f"sweep_r{r}_accuracy", 100 * sweep[r][1], "{:.1f} %")
+    lowest, *others = sorted(p["sweep_ranks"])
+    ctx.check(all(sweep[lowest][1] < sweep[r][1] for r in others),
+              claim=f"06 page, exercise 1: rank {lowest} gives the lowest accuracy of the sweep",
+              detail=", ".join(f"rank {r}: {a:.3f}" for r, (_, a) in sweep.items()))
+    ctx.check(all(sweep[r][0] == r * sweep[lowest][0] // lowest for r in others),
+              claim="06 page, exercise 1: the trainable parameters grow in proportion to the rank",
+              detail=", ".join(f"rank {r}: {n}" for r, (n, _) in sweep.items()))
+    ctx.check(max(n for n, _ in sweep.values()) < n_full,
+              claim="06 page, exercise 1: every rank trains fewer numbers than full fine-tuning",
+              detail=f"full {n_full}; " + ", ".join(f"rank {r}: {n}" for r, (n, _) in sweep.items()))
+    a_mid, a_top = 100 * sweep[others[0]][1], 100 * sweep[others[-1]][1]
+    diff = round(a_top - a_mid, 1)
+    if diff > 0:
+        ja = f"ランク {others[-1]} はランク {others[0]} より {diff:.1f} ポイント高くなりました"
+        en = f"rank {others[-1]} is {diff:.1f} points above rank {others[0]}"
+    elif diff < 0:
+        ja = f"ランク {others[-1]} はランク {others[0]} より {-diff:.1f} ポイント低くなりました"
+        en = f"rank {others[-1]} is {-diff:.1f} points below rank {others[0]}"
+    else:
+        ja = f"ランク {others[-1]} とランク {others[0]} の正解率は同じでした"
+        en = f"ranks {others[0]} and {others[-1]} reach the same accuracy"
+    ctx.value("sweep_top_vs_mid", diff, ja=ja, en=en)
 
     # 3. int8 quantization of the base model's real weights.
     first = base[0].weight.detach()
@@ -96,7 +187,9 @@ def adapting_models(ctx: Context) -> None:
     acc_channel = evaluate(quantized_copy(base, True), loss_fn, old[2], old[3])[1]
     b32, b8t, b8c = weight_bytes(base), weight_bytes(base, False), weight_bytes(base, True)
     ctx.value("q_scale", scale.item(), "{:.5f}")
+    ctx.value("q_half_step", scale.item() / 2, "{:.5f}")
     ctx.value("q_first_max_error", err.max().item(), "{:.5f}")
+    ctx.value("q_first_mean_error", err.mean().item(), "{:.6f}")
     ctx.value("q_max_error", errors[False][0], "{:.5f}")
     ctx.value("q_mean_error", errors[False][1], "{:.6f}")
     ctx.value("q_max_error_channel", errors[True][0], "{:.5f}")
@@ -109,10 +202,54 @@ def adapting_models(ctx: Context) -> None:
     ctx.value("acc_fp32", 100 * acc_fp32, "{:.1f} %")
     ctx.value("acc_int8", 100 * acc_tensor, "{:.1f} %")
     ctx.value("acc_int8_channel", 100 * acc_channel, "{:.1f} %")
+    ctx.check(err.max().item() <= scale.item() / 2 * (1 + 1e-5),
+              claim="06 page: the first layer's largest error is indeed no more than s/2",
+              detail=f"largest error {err.max().item():.6f}, s/2 = {scale.item() / 2:.6f}")
+    ctx.check(errors[True][1] < errors[False][1],
+              claim="06 page: per-channel quantization lowers the average error",
+              detail=f"mean error per tensor {errors[False][1]:.6f}, per channel {errors[True][1]:.6f}")
+    ctx.check(abs(b8t / b32 - 0.25) < 0.02,
+              claim="06 page: the size drops to about a quarter",
+              detail=f"int8 / fp32 bytes = {b8t / b32:.4f}")
+    ctx.check(max(abs(acc_fp32 - acc_tensor), abs(acc_fp32 - acc_channel)) <= 0.01,
+              claim="06 page: for this model, the accuracy barely moves (int8, at most 1 point)",
+              detail=f"accuracy on 0–4: fp32 {acc_fp32:.4f}, int8 {acc_tensor:.4f}, per channel {acc_channel:.4f}")
 
-    ctx.figure("fine-tuning-flow", lambda t: draw_flow(t, n_full, len(new[0]), base_new_acc, h_full.val_accuracy[-1]))
+    # The notebook's second "Try it": the same rounding with 4 bits (the integers -7 to 7).
+    q4, scale4 = quantize_symmetric(first, 4)
+    err4 = (first - dequantize_int8(q4, scale4)).abs()
+    acc4_tensor = evaluate(quantized_copy(base, False, bits=4), loss_fn, old[2], old[3])[1]
+    acc4_channel = evaluate(quantized_copy(base, True, bits=4), loss_fn, old[2], old[3])[1]
+    ctx.value("q4_scale", scale4.item(), "{:.4f}")
+    ctx.value("q4_half_step", scale4.item() / 2, "{:.4f}")
+    ctx.value("q4_max_error", err4.max().item(), "{:.4f}")
+    ctx.value("q4_mean_error", err4.mean().item(), "{:.5f}")
+    ctx.value("q4_error_ratio", err4.mean().item() / err.mean().item(), "{:.0f}")
+    ctx.value("acc_4bit", 100 * acc4_tensor, "{:.1f} %")
+    ctx.value("acc_4bit_channel", 100 * acc4_channel, "{:.1f} %")
+    ctx.check(err4.max().item() <= scale4.item() / 2 * (1 + 1e-5) and err4.mean().item() > 5 * err.mean().item(),
+              claim="06 page: with 4 bits the error grows (still within half of the larger step)",
+              detail=f"mean error int8 {err.mean().item():.6f}, 4-bit {err4.mean().item():.6f}; "
+                     f"4-bit largest {err4.max().item():.5f} vs s/2 {scale4.item() / 2:.5f}")
+    ratio4 = err4.mean().item() / err.mean().item()
+    ctx.check(10 < ratio4 < 25,
+              claim="06 page, exercise 2: the ratio of the mean errors is close to the ratio of the steps (127/7, about 18)",
+              detail=f"mean error 4-bit / int8 = {ratio4:.2f}")
+    drop4 = 100 * (acc_fp32 - min(acc4_tensor, acc4_channel))
+    ctx.value("acc_4bit_effect", drop4,
+              ja="このやさしい課題では、4 ビットでも正解率はほとんど下がりませんでした" if drop4 <= 1.0
+              else f"4 ビットでは正解率が最大 {drop4:.1f} ポイント下がりました",
+              en="on this easy task even 4 bits barely lower the accuracy" if drop4 <= 1.0
+              else f"with 4 bits the accuracy drops by up to {drop4:.1f} points")
+
+    ctx.figure("fine-tuning-flow", lambda t: draw_flow(t, n_full, len(new[0]), base_new_acc, acc_full))
     ctx.figure("full-vs-lora", lambda t: draw_compare(t, n_full, n_lora, h_full, h_lora, p["rank"]))
     ctx.figure("int8-quantization", lambda t: draw_quant(t, first, q, err, scale.item()))
+
+
+def _first_epoch_at(accuracies: list[float], level: float) -> int | None:
+    """The first (1-based) epoch whose validation accuracy is at least ``level``; None if none is."""
+    return next((i + 1 for i, a in enumerate(accuracies) if a >= level), None)
 
 
 def draw_flow(t, n_params, n_new, acc_before, acc_after):

@@ -68,13 +68,14 @@ def score_sde_experiment(ctx: Context) -> None:
     ctx.value("t_eps", sde.T_EPS, "{:g}")
     ctx.value("sigma_eps", sde.marginal_std(sde.T_EPS), "{:.3f}")
     ctx.value("comp_std", data.std, "{:g}")
+    ctx.check(sde.marginal_std(sde.T_EPS) < 0.2 * data.std,
+              claim="12 page: σ(T_EPS) is much smaller than the blobs' standard deviation s",
+              detail=f"σ(T_EPS) = {sde.marginal_std(sde.T_EPS):.4f}, s = {data.std}")
 
     # The link to DDPM (lecture 14): T·β_i spans β(t), and DDPM's √ᾱ_i follows α(i/T).
     betas = torch.linspace(*DDPM_BETA, DDPM_T, dtype=torch.float64)
     sqrt_abar = torch.cumprod(1 - betas, 0).sqrt()
     alpha_grid = sde.mean_coef(torch.arange(1, DDPM_T + 1, dtype=torch.float64) / DDPM_T)
-    ctx.value("ddpm_beta_lo", DDPM_T * DDPM_BETA[0], "{:g}")
-    ctx.value("ddpm_beta_hi", DDPM_T * DDPM_BETA[1], "{:g}")
     ctx.value("ddpm_alpha_gap", (sqrt_abar - alpha_grid).abs().max().item(), "{:.4f}")
     ctx.value("ddpm_sqrt_abar_end", sqrt_abar[-1].item(), "{:.1e}")
 
@@ -136,7 +137,7 @@ def score_sde_experiment(ctx: Context) -> None:
         ctx.value(f"share_min_{name}", 100 * shares.min().item(), "{:.1f} %")
         ctx.value(f"share_max_{name}", 100 * shares.max().item(), "{:.1f} %")
         ctx.value(f"var_{name}", var, "{:.2f}")
-        ctx.value(f"var_gap_{name}", 100 * var_gap[name], "{:.0f} %")
+        ctx.value(f"var_gap_{name}", 100 * var_gap[name], "{:.1f} %")
         print(f"  [score-sde] {name}: near a blob {c['near']:.3f}, on the ring {c['ring']:.3f}, per blob {c['counts']}, "
               f"variance {var:.3f}", file=sys.stderr)
     ctx.value("n_modes", k, "{:d}")
@@ -160,8 +161,9 @@ def score_sde_experiment(ctx: Context) -> None:
         ctx.value(f"var_{name}_few", x.var(0).mean().item(), "{:.2f}")
     ctx.value("few_steps", FEW_STEPS, "{:d}")
     loss_sde, loss_ode = cover["sde"]["near"] - few["sde"], cover["ode"]["near"] - few["ode"]
-    ctx.check(loss_sde > loss_ode, claim=f"12 page and notebook: with {FEW_STEPS} steps the reverse SDE loses more "
-              "samples from the blobs than the probability-flow ODE does",
+    ctx.check(loss_sde > loss_ode + 0.05 and loss_ode < 0.15,
+              claim=f"12 page and notebook: with {FEW_STEPS} steps the probability-flow ODE changes little, while the "
+                    "reverse SDE clearly loses more samples from the blobs",
               detail=f"near a blob, {p['sde_steps']} → {FEW_STEPS} steps: SDE {cover['sde']['near']:.3f} → {few['sde']:.3f}, "
                      f"ODE {cover['ode']['near']:.3f} → {few['ode']:.3f}")
     print(f"  [score-sde] {FEW_STEPS} steps: near a blob SDE {few['sde']:.3f}, ODE {few['ode']:.3f}", file=sys.stderr)
@@ -179,9 +181,10 @@ def score_sde_experiment(ctx: Context) -> None:
     ctx.value("near_short", 100 * c_short["near"], "{:.0f} %")
     ctx.value("ring_short", 100 * c_short["ring"], "{:.0f} %")
     ctx.value("score_err_short_005", 100 * err_short, "{:.0f} %")
-    ctx.check(c_short["ring"] >= 0.6 and c_short["near"] <= cover["sde"]["near"] - 0.2,
-              claim=f"12 page and notebook: after only {SHORT_STEPS} updates most samples lie on the ring, "
-                    "but far fewer of them in a blob than after the full training",
+    ctx.check(c_short["ring"] >= 0.6 and c_short["ring"] - c_short["near"] >= 0.2
+              and c_short["near"] <= cover["sde"]["near"] - 0.2,
+              claim=f"12 page and notebook: after only {SHORT_STEPS} updates most samples still lie on the ring, but many "
+                    "of them between the blobs, and far fewer in a blob than after the full training",
               detail=f"short: on the ring {c_short['ring']:.3f}, near a blob {c_short['near']:.3f}; "
                      f"full training: near a blob {cover['sde']['near']:.3f}")
     print(f"  [score-sde] {SHORT_STEPS} updates: near a blob {c_short['near']:.3f}, on the ring {c_short['ring']:.3f}, "

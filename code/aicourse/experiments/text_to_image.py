@@ -4,6 +4,11 @@ Model: a StableDiffusionPipeline built from tiny randomly initialised components
 same classes as Stable Diffusion (aicourse.models.tiny_sd), since no model hub is reachable in the
 build. The figure names each part as ``pipe.components`` does, with its class and parameter
 count, and shows the latent shape recorded during a real call of the pipeline.
+
+Measured as well, with forward hooks: the batch size the U-Net sees with classifier-free
+guidance on (``guidance_scale`` > 1) and off (= 1), and which halves of the VAE run while
+generating; and, with torch's FLOP counter, how the U-Net's cost grows with the number of
+spatial positions (latent size against image size).
 """
 
 from __future__ import annotations
@@ -13,15 +18,15 @@ import torch
 from aicourse.figures import Context, experiment
 from aicourse.figures.diagram import arrow, box, canvas
 from aicourse.figures.style import PALETTE
-from aicourse.models.tiny_sd import component_table, tiny_pipeline
+from aicourse.models.tiny_sd import component_table, record_calls, tiny_pipeline, unet_flops
 
 
 @experiment(
     name="text-to-image",
     lecture="09-text-to-image",
     figures=["sd-pipeline"],
-    quick={"steps": 4, "size": 64},
-    full={"steps": 4, "size": 64},
+    quick={"steps": 4, "size": 64, "guidance": 7.5},
+    full={"steps": 4, "size": 64, "guidance": 7.5},
 )
 def text_to_image(ctx: Context) -> None:
     p = ctx.params
@@ -36,8 +41,15 @@ def text_to_image(ctx: Context) -> None:
         latent_shapes.append(tuple(kwargs["latents"].shape))
         return kwargs
 
-    image = pipe("a watercolour fox", num_inference_steps=p["steps"], height=p["size"], width=p["size"],
-                 generator=torch.Generator().manual_seed(0), callback_on_step_end=record).images[0]
+    # guidance_scale as the notebook uses it (7.5, diffusers' default): classifier-free guidance on.
+    with record_calls(pipe) as guided:
+        image = pipe("a watercolour fox", num_inference_steps=p["steps"], guidance_scale=p["guidance"],
+                     height=p["size"], width=p["size"],
+                     generator=torch.Generator().manual_seed(0), callback_on_step_end=record).images[0]
+    # The same call with guidance off (guidance_scale = 1): no unconditional half.
+    with record_calls(pipe) as plain:
+        pipe("a watercolour fox", num_inference_steps=p["steps"], guidance_scale=1.0, height=p["size"], width=p["size"],
+             generator=torch.Generator().manual_seed(0))
     latent = latent_shapes[0]
     scale = pipe.vae_scale_factor
 
@@ -56,11 +68,57 @@ def text_to_image(ctx: Context) -> None:
     ctx.value("scheduler", classes["scheduler"])
     ctx.value("sd_latent_512", f"{latent[1]}×{512 // scale}×{512 // scale}")
     ctx.value("pixels_per_latent", (image.size[0] * image.size[1] * 3) / (latent[1] * latent[2] * latent[3]), "{:.0f}")
+    ctx.value("latent_values_512", latent[1] * (512 // scale) ** 2, "{:,}")
+    ctx.value("image_values_512", 512 * 512 * 3, "{:,}")
 
-    ctx.figure("sd-pipeline", lambda t: draw_pipeline(t, classes, params, latent, image.size, len(latent_shapes)))
+    # Classifier-free guidance: one U-Net call per round, on a batch holding both halves.
+    batch_cfg, batch_plain = set(guided["unet_batch"]), set(plain["unet_batch"])
+    ctx.check(batch_cfg == {2 * next(iter(batch_plain))} and len(batch_plain) == 1,
+              claim="09 page: with guidance_scale > 1 every round runs the U-Net once on a doubled batch "
+                    "(conditional and unconditional halves); with guidance_scale = 1 on a single one",
+              detail=f"U-Net batch sizes with guidance {p['guidance']}: {guided['unet_batch']}, with 1: {plain['unet_batch']}")
+    ctx.check(len(guided["unet_batch"]) == len(latent_shapes) == len(plain["unet_batch"]),
+              claim="09 page: the U-Net is called once per denoising round, guided or not",
+              detail=f"{len(guided['unet_batch'])} and {len(plain['unet_batch'])} U-Net calls for {len(latent_shapes)} rounds")
+    ctx.value("guidance", p["guidance"], "{:g}")
+    ctx.value("unet_batch_cfg", next(iter(batch_cfg)))
+    ctx.value("unet_batch_nocfg", next(iter(batch_plain)))
+    ctx.value("unet_calls", len(guided["unet_batch"]))
+    ctx.value("text_encoder_calls_cfg", guided["text_encoder"])
+    ctx.value("text_encoder_calls_nocfg", plain["text_encoder"])
+
+    # Generating from text runs only the VAE's decoder; its encoder serves training and image-to-image.
+    ctx.check(guided["vae_encoder"] == 0 and guided["vae_decoder"] == 1,
+              claim="09 page: generating an image from text runs only the VAE decoder (once), never its encoder",
+              detail=f"encoder ran {guided['vae_encoder']} times, decoder {guided['vae_decoder']} times")
+    ctx.value("vae_encoder_calls", guided["vae_encoder"])
+    ctx.value("vae_decoder_calls", guided["vae_decoder"])
+    ctx.value("scaling_factor", pipe.vae.config.scaling_factor, "{:g}")
+
+    # The U-Net's cost follows the number of spatial positions: count its FLOPs on the latent
+    # (size / scale) and, the same network, on an input as large as the image.
+    small, large = unet_flops(pipe.unet, p["size"] // scale), unet_flops(pipe.unet, p["size"])
+    positions = scale ** 2
+    conv_ratio = large["convolution"] / small["convolution"]
+    attn_ratio = large["attention"] / small["attention"]
+    ctx.check(abs(conv_ratio - positions) < 0.01 * positions,
+              claim="09 page: the convolutions' FLOPs grow exactly with the number of positions",
+              detail=f"convolution FLOPs ×{conv_ratio:.2f} for ×{positions} positions")
+    ctx.check(attn_ratio > positions,
+              claim="09 page: attention grows faster than the number of positions (self-attention is quadratic)",
+              detail=f"attention FLOPs ×{attn_ratio:.1f} for ×{positions} positions")
+    ctx.value("position_ratio", positions)
+    ctx.value("unet_mflop_latent", small["total"] / 1e6, "{:,.0f}")
+    ctx.value("unet_mflop_image", large["total"] / 1e6, "{:,.0f}")
+    ctx.value("unet_flop_ratio", large["total"] / small["total"], "{:.0f}")
+    ctx.value("conv_flop_ratio", conv_ratio, "{:.0f}")
+    ctx.value("attn_flop_ratio", attn_ratio, "{:,.0f}")
+
+    ctx.figure("sd-pipeline", lambda t: draw_pipeline(t, classes, params, latent, image.size, len(latent_shapes),
+                                                      next(iter(batch_cfg)), p["guidance"]))
 
 
-def draw_pipeline(t, classes, params, latent, image_size, steps):
+def draw_pipeline(t, classes, params, latent, image_size, steps, unet_batch, guidance):
     fig, ax = canvas(13.4, 7.2, scale=0.78)
 
     def label(name, ja, en):

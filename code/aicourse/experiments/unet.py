@@ -5,7 +5,9 @@ the style of Fig. 1 of Ronneberger et al. 2015 from the feature-map shapes recor
 forward hooks while a tensor runs through the module: each bar's height follows the map's
 spatial size and its width the number of channels. Task: remove Gaussian noise from
 scikit-learn's digits (upsampled to 16×16); the figure shows held-out digits clean, noisy
-and denoised.
+and denoised. The same run trains the notebook's exercise, a U-Net whose skip connections
+carry zeros instead of the encoder's maps (same layers, same parameter count), and guards
+with ``ctx.check`` what the page says about the shapes and the errors.
 """
 
 from __future__ import annotations
@@ -20,6 +22,20 @@ from aicourse.figures import Context, experiment
 from aicourse.figures.style import PALETTE
 from aicourse.training import count_parameters
 from aicourse.models.unet import UNet, pad_digits, trace_shapes, train_denoiser
+
+
+class NoSkipUNet(UNet):
+    """The notebook's exercise: the same layers, but zeros are concatenated instead of the encoder's maps."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        for i, block in enumerate(self.down):
+            x = block(x)
+            if i < len(self.down) - 1:
+                x = self.pool(x)
+        for up, block in zip(self.up, self.up_conv):
+            x = up(x)
+            x = block(torch.cat([torch.zeros_like(x), x], dim=1))  # no copy from the encoder
+        return self.head(x)
 
 
 @experiment(
@@ -49,6 +65,15 @@ def unet_experiment(ctx: Context) -> None:
     mse_noisy = torch.mean((noisy - val_images) ** 2).item()
     mse_denoised = torch.mean((denoised - val_images) ** 2).item()
 
+    # The notebook's exercise: the same training without what the skip connections carry.
+    torch.manual_seed(0)
+    no_skip = NoSkipUNet(channels=tuple(p["channels"])).to(ctx.device)
+    train_denoiser(no_skip, train_images.to(ctx.device), steps=p["steps"], noise=p["noise"], batch_size=p["batch_size"],
+                   on_step=lambda s, n, loss: ctx.progress(s, n, "step (no skip)", loss=loss))
+    no_skip.cpu()
+    with torch.no_grad():
+        mse_no_skip = torch.mean((no_skip(noisy) - val_images) ** 2).item()
+
     ctx.value("parameters", count_parameters(model), "{:,}")
     c, h, w = records[0][2]
     ctx.value("input_shape", f"{c}×{h}×{w}")
@@ -62,6 +87,34 @@ def unet_experiment(ctx: Context) -> None:
     ctx.value("mse_noisy", mse_noisy, "{:.4f}")
     ctx.value("mse_denoised", mse_denoised, "{:.4f}")
     ctx.value("mse_ratio", mse_noisy / mse_denoised, "{:.1f}")
+    ctx.value("mse_no_skip", mse_no_skip, "{:.4f}")
+    ctx.value("no_skip_ratio", mse_no_skip / mse_denoised, "{:.1f}")
+    ctx.value("no_skip_parameters", count_parameters(no_skip), "{:,}")
+    clearly = mse_no_skip > 1.3 * mse_denoised  # the gap shrinks with long training (full: about 1.1×)
+    ctx.value("no_skip_verdict", clearly,
+              ja="U-Net よりはっきり大きくなりました" if clearly else "U-Net よりわずかに大きいだけでした",
+              en="clearly larger than the U-Net's" if clearly else "only slightly larger than the U-Net's")
+    ctx.value("bottom_values", bottom[0] * bottom[1] * bottom[2], "{:,}")
+
+    # Sizes the page states: the input side, the bottom map, and the divisor 2^(levels - 1).
+    levels = len(p["channels"])
+    divisor = 2 ** (levels - 1)
+    side, bottom_side = h, bottom[1]
+    ctx.value("side", side)
+    ctx.value("bottom_side", bottom_side)
+    ctx.value("divisor", divisor)
+    ctx.value("bottom_side_8", 8 // divisor)
+    ctx.check(side == 16 and bottom_side == side // divisor == 4 and records[-1][2][1:] == (16, 16),
+              claim="11 page (figure alt text): the maps shrink from 16×16 to 4×4 and grow back to 16×16",
+              detail=f"input {side}×{side}, bottom {bottom_side}×{bottom_side}, output {records[-1][2][1:]}")
+    ctx.check(mse_denoised < mse_noisy,
+              claim="11 page: the U-Net's output is closer to the clean images than the noisy input",
+              detail=f"MSE noisy {mse_noisy:.4f}, U-Net {mse_denoised:.4f}")
+    # Short training (quick) shows a large gap; long training (full, CPU check: 0.0126 against 0.0116) a small one.
+    ctx.check(mse_denoised < mse_no_skip < mse_noisy and count_parameters(no_skip) == count_parameters(model),
+              claim="11 page and notebook, exercise 1: without the skip connections the error is larger "
+                    "(same parameters), though still below the noisy input's",
+              detail=f"MSE U-Net {mse_denoised:.4f}, without skips {mse_no_skip:.4f}, noisy {mse_noisy:.4f}")
 
     ctx.figure("unet-architecture", lambda t: draw_architecture(t, records))
     ctx.figure("unet-denoising", lambda t: draw_denoising(t, val_images[:8], noisy[:8], denoised[:8]),

@@ -3,7 +3,8 @@
 LoRA (Hu et al., 2021, arXiv:2106.09685) keeps a trained weight matrix ``W`` frozen and learns
 a low-rank correction ``B @ A`` next to it, so only ``r * (in + out)`` numbers per layer are trained.
 Quantization stores each weight as an 8-bit integer plus one scale factor (per tensor or per
-output row), so the weights take about a quarter of the memory of 32-bit floats.
+output row), so the weights take about a quarter of the memory of 32-bit floats; the same
+rounding with fewer levels (``bits=4``: the integers -7 to 7) shows how the error grows.
 """
 
 from __future__ import annotations
@@ -52,7 +53,32 @@ def add_lora(model: nn.Sequential, r: int = 4, alpha: float = 8.0) -> nn.Sequent
     return nn.Sequential(*layers)
 
 
+def remove_lora(model: nn.Sequential) -> nn.Sequential:
+    """A copy of ``model`` with every adapter taken off: each :class:`LoRALinear` becomes its frozen base layer."""
+    return nn.Sequential(*[copy.deepcopy(m.base if isinstance(m, LoRALinear) else m) for m in model])
+
+
 # -- int8 quantization ---------------------------------------------------------
+
+def quantize_symmetric(w: torch.Tensor, bits: int = 8, per_channel: bool = False) -> tuple[torch.Tensor, torch.Tensor]:
+    """Symmetric quantization to ``bits`` bits: ``w ≈ scale * q`` with ``q`` an integer in [-L, L], ``L = 2**(bits-1) - 1``.
+
+    ``L`` is 127 for 8 bits and 7 for 4 bits. The scale maps the largest absolute weight to ``L``,
+    over the whole tensor or, with ``per_channel``, separately for each output row (a row of ``W``).
+    The integers are kept in an int8 tensor whatever ``bits`` is (packing two 4-bit numbers into
+    one byte is a storage detail left out here).
+    """
+    if not 2 <= bits <= 8:
+        raise ValueError(f"bits must be between 2 and 8, not {bits}")
+    levels = 2 ** (bits - 1) - 1
+    if per_channel:
+        max_abs = w.abs().amax(dim=1, keepdim=True)
+    else:
+        max_abs = w.abs().max().reshape(1, 1)
+    scale = max_abs.clamp(min=1e-12) / levels  # avoid dividing by zero for an all-zero row
+    q = torch.clamp(torch.round(w / scale), -levels, levels).to(torch.int8)
+    return q, scale
+
 
 def quantize_int8(w: torch.Tensor, per_channel: bool = False) -> tuple[torch.Tensor, torch.Tensor]:
     """Symmetric int8 quantization: ``w ≈ scale * q`` with ``q`` an integer in [-127, 127].
@@ -60,13 +86,7 @@ def quantize_int8(w: torch.Tensor, per_channel: bool = False) -> tuple[torch.Ten
     The scale maps the largest absolute weight to 127, over the whole tensor or,
     with ``per_channel``, separately for each output row (a row of ``W``).
     """
-    if per_channel:
-        max_abs = w.abs().amax(dim=1, keepdim=True)
-    else:
-        max_abs = w.abs().max().reshape(1, 1)
-    scale = max_abs.clamp(min=1e-12) / 127.0  # avoid dividing by zero for an all-zero row
-    q = torch.clamp(torch.round(w / scale), -127, 127).to(torch.int8)
-    return q, scale
+    return quantize_symmetric(w, 8, per_channel)
 
 
 def dequantize_int8(q: torch.Tensor, scale: torch.Tensor) -> torch.Tensor:
@@ -74,13 +94,13 @@ def dequantize_int8(q: torch.Tensor, scale: torch.Tensor) -> torch.Tensor:
     return q.to(torch.float32) * scale
 
 
-def quantized_copy(model: nn.Module, per_channel: bool = False) -> nn.Module:
-    """A copy of ``model`` whose Linear weights went through int8 and back (biases stay fp32)."""
+def quantized_copy(model: nn.Module, per_channel: bool = False, bits: int = 8) -> nn.Module:
+    """A copy of ``model`` whose Linear weights went through ``bits``-bit integers and back (biases stay fp32)."""
     out = copy.deepcopy(model)
     with torch.no_grad():
         for m in out.modules():
             if isinstance(m, nn.Linear):
-                m.weight.copy_(dequantize_int8(*quantize_int8(m.weight, per_channel)))
+                m.weight.copy_(dequantize_int8(*quantize_symmetric(m.weight, bits, per_channel)))
     return out
 
 

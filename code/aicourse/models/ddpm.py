@@ -2,7 +2,9 @@
 
 Read top to bottom: real digits as images in [-1, 1]; a small U-Net that predicts noise; the
 scheduler's forward noising q(x_t | x_0) = N(√ᾱ_t x_0, (1 − ᾱ_t) I); the ε-prediction MSE loss;
-and the sampling loop that starts from pure noise and asks the scheduler for one step at a time.
+the sampling loop that starts from pure noise and asks the scheduler for one step at a time; and
+`reverse_step`, that same step written out as the formula of the lecture page (tests/test_ddpm.py
+checks that it gives the scheduler's numbers).
 """
 
 from __future__ import annotations
@@ -14,13 +16,17 @@ from torch.nn import functional as F
 from aicourse.data import digits
 
 
-def digit_images(size=8, seed=0):
-    """scikit-learn's digits as (N, 1, size, size) tensors in [-1, 1] (upsampled when size > 8)."""
-    x_train, y_train, _, _ = digits(seed=seed)
-    images = x_train.reshape(-1, 1, 8, 8)
+def digit_images(size=8, seed=0, split="train"):
+    """scikit-learn's digits as (N, 1, size, size) tensors in [-1, 1] (upsampled when size > 8).
+
+    ``split="val"`` gives the held-out digits instead of the training ones.
+    """
+    x_train, y_train, x_val, y_val = digits(seed=seed)
+    x, y = (x_train, y_train) if split == "train" else (x_val, y_val)
+    images = x.reshape(-1, 1, 8, 8)
     if size != 8:
         images = F.interpolate(images, size=(size, size), mode="bilinear", align_corners=False)
-    return images * 2 - 1, y_train  # the model works with zero-centred pixels
+    return images * 2 - 1, y  # the model works with zero-centred pixels
 
 
 def small_unet(size=8, channels=(16, 32), layers_per_block=1):
@@ -61,6 +67,31 @@ def sample(model, scheduler, n, size, steps=None, seed=0, device="cpu"):
         eps = model(x, t).sample  # predicted noise at this step
         x = scheduler.step(eps, t, x, generator=g).prev_sample  # one step from x_t to x_{t-1}
     return x.clamp(-1, 1).cpu()
+
+
+def reverse_step(x_t, eps, t, t_prev, alphas_cumprod, z, sigma="small", clip=False):
+    """One step of the reverse process, x_t -> x_{t'}, written out (Ho et al., Eqs. 6, 7 and 11).
+
+    x_{t'} = (1/√α_t) (x_t − β_t / √(1 − ᾱ_t) · ε_θ(x_t, t)) + σ_t z, with α_t = ᾱ_t / ᾱ_{t'} and
+    β_t = 1 − α_t (for neighbouring steps, t' = t − 1, these are the schedule's own α_t and β_t).
+    σ_t² is β̃_t = (1 − ᾱ_{t'}) / (1 − ᾱ_t) · β_t (``sigma="small"``) or β_t (``"large"``); the last step
+    (t' < 0, where ᾱ = 1) adds no noise. ``clip=True`` does what DDPMScheduler does by default
+    (clip_sample): clip the estimate x̂_0 to [-1, 1] and take the posterior mean μ̃_t(x_t, x̂_0).
+    Without clipping the two forms are the same number.
+    """
+    abar_t = alphas_cumprod[t]
+    abar_prev = alphas_cumprod[t_prev] if t_prev >= 0 else torch.ones_like(abar_t)
+    alpha_t = abar_t / abar_prev
+    beta_t = 1 - alpha_t
+    if clip:
+        x0_hat = ((x_t - (1 - abar_t).sqrt() * eps) / abar_t.sqrt()).clamp(-1, 1)  # estimate of x_0 from ε_θ
+        mean = (abar_prev.sqrt() * beta_t / (1 - abar_t)) * x0_hat + (alpha_t.sqrt() * (1 - abar_prev) / (1 - abar_t)) * x_t
+    else:
+        mean = (x_t - beta_t / (1 - abar_t).sqrt() * eps) / alpha_t.sqrt()
+    if t_prev < 0:
+        return mean
+    variance = (1 - abar_prev) / (1 - abar_t) * beta_t if sigma == "small" else beta_t
+    return mean + variance.sqrt() * z
 
 
 def train(model, scheduler, images, steps, batch=128, lr=2e-3, seed=0, device="cpu", on_step=None, checkpoints=()):

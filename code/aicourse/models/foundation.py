@@ -11,12 +11,14 @@ Adapting means training only a small linear head on top of the frozen encoder
 from __future__ import annotations
 
 import copy
+import time
 from typing import Callable
 
 import torch
 from torch import nn
 
 from aicourse.models.autoencoder import Autoencoder
+from aicourse.training import count_parameters, fit_classifier
 
 
 def few_per_class(y: torch.Tensor, per_class: int, seed: int = 0) -> torch.Tensor:
@@ -90,3 +92,29 @@ def linear_probe(encoder: nn.Module, n_features: int, n_classes: int = 10) -> nn
     for p in frozen.parameters():
         p.requires_grad_(False)
     return nn.Sequential(frozen, nn.Linear(n_features, n_classes))
+
+
+def adapt_on_few(
+    make_model: Callable[[], nn.Module],
+    data: tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor],
+    per_class: int,
+    seed: int,
+    epochs: int = 100,
+    lr: float = 3e-3,
+) -> dict:
+    """Train a new ``make_model()`` on ``per_class`` labelled examples of every class; measure it on held-out data.
+
+    ``data`` is ``(x_train, y_train, x_val, y_val)``; the examples are picked from the training
+    part with ``few_per_class(y_train, per_class, seed)`` and the model is built after
+    ``torch.manual_seed(seed)``, so one seed gives one run. Returns the final held-out
+    accuracy, the training time in seconds and the number of trainable parameters.
+    """
+    x_train, y_train, x_val, y_val = data
+    idx = few_per_class(y_train, per_class, seed)
+    torch.manual_seed(seed)
+    model = make_model()
+    start = time.perf_counter()
+    history = fit_classifier(model, (x_train[idx], y_train[idx], x_val, y_val), epochs=epochs, lr=lr,
+                             optimizer="adam", seed=seed)
+    return {"accuracy": history.val_accuracy[-1], "seconds": time.perf_counter() - start,
+            "trainable": count_parameters(model)}

@@ -10,9 +10,11 @@ and the pipeline figure run without a model hub.
 
 from __future__ import annotations
 
+import copy
 import json
 import os
 import tempfile
+from contextlib import contextmanager
 from pathlib import Path
 
 import torch
@@ -108,3 +110,55 @@ def component_table(pipe) -> list[tuple[str, str, int]]:
         params = sum(p.numel() for p in part.parameters()) if isinstance(part, torch.nn.Module) else 0
         rows.append((name, type(part).__name__, params))
     return rows
+
+
+@contextmanager
+def record_calls(pipe):
+    """Record what runs during a pipeline call: the batch size of every U-Net call, and how often
+    the text encoder and the VAE's encoder and decoder run (forward hooks, removed afterwards).
+
+    With ``guidance_scale > 1`` each denoising round evaluates the U-Net once on a doubled batch:
+    the latents twice, with the unconditional (empty or negative) prompt and with the prompt.
+    """
+    calls = {"unet_batch": [], "text_encoder": 0, "vae_encoder": 0, "vae_decoder": 0}
+
+    def count(key):
+        def hook(module, args, output):
+            calls[key] += 1
+        return hook
+
+    hooks = [
+        pipe.unet.register_forward_hook(lambda module, args, output: calls["unet_batch"].append(args[0].shape[0])),
+        pipe.text_encoder.register_forward_hook(count("text_encoder")),
+        pipe.vae.encoder.register_forward_hook(count("vae_encoder")),
+        pipe.vae.decoder.register_forward_hook(count("vae_decoder")),
+    ]
+    try:
+        yield calls
+    finally:
+        for h in hooks:
+            h.remove()
+
+
+def unet_flops(unet, size: int, text_length: int = 77) -> dict[str, int]:
+    """Floating-point operations of one U-Net call on one ``size``×``size`` input, by kind.
+
+    Counted by ``torch.utils.flop_counter`` on a copy whose attention is the plain
+    matrix-product version (so the attention scores are counted too). Returns the total,
+    the convolutions' share and the attention scores' share (``bmm``/``baddbmm``).
+    """
+    from diffusers.models.attention_processor import AttnProcessor
+    from torch.utils.flop_counter import FlopCounterMode
+
+    unet = copy.deepcopy(unet)
+    unet.set_attn_processor(AttnProcessor())
+    x = torch.zeros(1, unet.config.in_channels, size, size)
+    text = torch.zeros(1, text_length, unet.config.cross_attention_dim)
+    with torch.no_grad(), FlopCounterMode(display=False) as counter:
+        unet(x, 10, encoder_hidden_states=text)
+    counts = {str(op): n for op, n in counter.get_flop_counts()["Global"].items()}
+    return {
+        "total": counter.get_total_flops(),
+        "convolution": sum(n for op, n in counts.items() if "convolution" in op),
+        "attention": sum(n for op, n in counts.items() if op.endswith("bmm")),
+    }

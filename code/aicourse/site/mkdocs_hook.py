@@ -23,6 +23,7 @@ from aicourse.site.content import ContentError, check_twins, load_glossary, load
 HOME = "ホーム"  # translated by nav_translations in mkdocs.yml
 FIGURES_ENV = "AICOURSE_FIGURES"  # "off": build pages without running experiments (benchmarks only)
 NOTEBOOKS_ENV = "AICOURSE_NOTEBOOKS"  # "off": show notebooks without executing them (benchmarks only)
+PROFILE_HELP = "#figures-quick-and-full"  # the README section a quick-profile figure links to
 KATEX_FILES = ("katex.min.css",)  # math is typeset at build time (aicourse.site.math): no script
 
 _state: dict = {}
@@ -164,6 +165,7 @@ def _figure_lookup(page, lang, config):
         return pages.FigureRef(
             url=get_relative_url(f"figures/{rel}", page.url), width=width, height=height,
             source_path=entry.spec.source, source_url=pages.source_url(config.repo_url, branch, entry.spec.source),
+            profile=entry.profile, profile_help_url=pages.source_url(config.repo_url, branch, "README.md") + PROFILE_HELP,
         )
 
     return lookup

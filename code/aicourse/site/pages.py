@@ -34,6 +34,8 @@ class FigureRef:
     height: int
     source_path: str
     source_url: str
+    profile: str = ""  # "quick": the figure says it comes from the small run
+    profile_help_url: str = ""  # where the README explains the full profile
 
 
 def render_figures(markdown: str, page: str, lang: str, lookup) -> str:
@@ -50,6 +52,9 @@ def render_figures(markdown: str, page: str, lang: str, lookup) -> str:
         caption = f"{html.escape(m['caption'])} " if m["caption"] else ""
         source = (f'<a class="figure-source" href="{html.escape(ref.source_url)}">'
                   f'{t("この図を作ったコード", "code that drew this figure")}: {html.escape(ref.source_path)}</a>')
+        if ref.profile == "quick":  # a reader must know a fuller run exists
+            source += (f' <a class="figure-profile" href="{html.escape(ref.profile_help_url)}">'
+                       f'{t("quick プロファイル (CPU 向けの小さな実行) で作図。完全版 (full) の作り方", "drawn from the quick profile (a small CPU run); how to build the full one")}</a>')
         return (
             f'\n<figure class="course-figure">\n'
             # The image links to itself: on a phone a wide figure opens alone and can be zoomed.
