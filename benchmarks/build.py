@@ -2,9 +2,10 @@
 
     .venv/bin/python benchmarks/build.py [--skip-cold]
 
-1. cold: a quick-profile build with an empty figure cache (every experiment runs);
+1. cold: a quick-profile build with empty caches (every experiment and notebook runs), with one
+   job and with the default jobs (one per core), and their ratio;
 2. warm: the same build again, every figure cached;
-3. plain: the same pages with figure generation switched off (AICOURSE_FIGURES=off);
+3. plain: the same pages with figures and notebook execution off (AICOURSE_FIGURES/NOTEBOOKS=off);
 then warm / plain, the seconds of each experiment in the cold run, and the bytes of
 every built page with the images it shows.
 """
@@ -26,10 +27,14 @@ ROOT = Path(__file__).resolve().parents[1]
 MKDOCS = Path(sys.executable).parent / "mkdocs"
 
 
-def build(site: Path, cache: Path, figures: bool = True) -> float:
-    env = {**os.environ, "AICOURSE_PROFILE": "quick", "AICOURSE_CACHE": str(cache), "NO_MKDOCS_2_WARNING": "1"}
-    if not figures:
+def build(site: Path, cache: Path, figures: bool = True, jobs: int | None = None) -> float:
+    env = {**os.environ, "AICOURSE_PROFILE": "quick", "AICOURSE_CACHE": str(cache), "NO_MKDOCS_2_WARNING": "1",
+           "AICOURSE_NOTEBOOK_CACHE": str(cache.parent / "notebooks")}
+    if jobs is not None:
+        env["AICOURSE_JOBS"] = str(jobs)
+    if not figures:  # plain mkdocs: no experiment and no notebook execution
         env["AICOURSE_FIGURES"] = "off"
+        env["AICOURSE_NOTEBOOKS"] = "off"
     started = time.perf_counter()
     proc = subprocess.run([str(MKDOCS), "build", "-d", str(site)], cwd=ROOT, env=env, capture_output=True, text=True)
     seconds = time.perf_counter() - started
@@ -60,14 +65,19 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
-        cache = ROOT / ".cache" / "figures" if args.skip_cold else tmp / "cache"
-        cold = None if args.skip_cold else build(tmp / "site", cache)
+        cache = ROOT / ".cache" / "figures" if args.skip_cold else tmp / "one" / "figures"
+        cold = None if args.skip_cold else build(tmp / "site", cache, jobs=1)
+        cold_par = None
+        if not args.skip_cold:  # the same cold build with the default jobs, into a second empty cache
+            cold_par = build(tmp / "site-par", tmp / "par" / "figures")
         warm = min(build(tmp / "site", cache) for _ in range(2))
         plain = min(build(tmp / "plain", cache, figures=False) for _ in range(2))
 
         print("== build times (quick profile, this machine: %d cores)" % os.cpu_count())
         if cold is not None:
-            print(f"cold build (every experiment runs): {cold:7.1f} s")
+            print(f"cold build, 1 job:                  {cold:7.1f} s  (every experiment and notebook runs)")
+            print(f"cold build, default jobs:           {cold_par:7.1f} s")
+            print(f"parallel / sequential:              {cold_par / cold:7.2f}")
         print(f"warm build (every figure cached):   {warm:7.1f} s")
         print(f"plain mkdocs build (figures off):   {plain:7.1f} s")
         print(f"warm / plain:                       {warm / plain:7.2f}")

@@ -116,6 +116,10 @@ def _add_shared_files(files: Files, config, root: Path) -> None:
             raise PluginError(f"{katex / rel} is missing: run `make site` (it runs `npm ci`) to install KaTeX")
         files.append(File(rel, str(katex), site_dir, urls, dest_uri=f"assets/katex/{rel}"))
 
+    for lec in _state["lectures"]:  # the clean notebook, for the notebook page's download link
+        if (root / lec.notebook()).exists():
+            files.append(File(lec.notebook(), str(root), site_dir, urls, dest_uri=f"notebooks/{lec.id}.ipynb"))
+
     result = _state.get("figures")
     if result is not None:
         for entry in result.entries:
@@ -236,6 +240,14 @@ def on_page_content(html, page, config, files):
         from aicourse.site.notebook_styles import share_styles
 
         html = share_styles(html, config.site_dir, to_root="../" * page.url.count("/"))
+        lec, to_root = page.file.lecture, "../" * page.url.count("/")
+        html = pages.notebook_page_header(
+            html, _lang(config),
+            colab=pages.colab_url(config.repo_url, config.extra.get("branch", "main"), lec.notebook()),
+            badge=f"{to_root}assets/images/colab-badge.svg",
+            download=f"{to_root}notebooks/{lec.id}.ipynb",
+            lecture=f"../../lectures/{lec.id}/",
+        )
     return add_noopener(html, config.site_url)
 
 

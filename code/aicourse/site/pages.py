@@ -146,3 +146,25 @@ def notebook_links(markdown: str, lang: str, colab: str, notebook_page: str, bad
             lines.insert(i + 1, block)
             return "\n".join(lines)
     return block + "\n" + markdown
+
+
+NBCONVERT_ALT = 'alt="No description has been provided for this image"'
+
+
+def notebook_page_header(html_text: str, lang: str, colab: str, badge: str, download: str, lecture: str) -> str:
+    """Under a notebook page's title: Open in Colab, download the .ipynb, back to the lecture.
+
+    The notebook has one title per language (cells tagged lang-ja / lang-en, one shown by CSS),
+    so the links go under each. Output images get alt text in the page's language instead of
+    nbconvert's English placeholder.
+    """
+    t = Text(lang)
+    block = (
+        f'<p class="notebook-links"><a class="colab-badge" href="{html.escape(colab)}" target="_blank" rel="noopener">'
+        f'<img src="{html.escape(badge)}" alt="{t("Colab で開く", "Open in Colab")}" width="117" height="20"></a>'
+        f' · <a href="{html.escape(download)}" download>{t(".ipynb をダウンロード", "Download the .ipynb")}</a>'
+        f' · <a href="{html.escape(lecture)}">{t("講義のページに戻る", "Back to the lecture")}</a></p>'
+    )
+    html_text = re.sub(r"(</h1>)", lambda m: m[1] + block, html_text, count=2)
+    alt = t("ノートブックのセルが描いた図 (このサイトを構築したときの実行結果)", "A plot drawn by a notebook cell, from the run made when this site was built")
+    return html_text.replace(NBCONVERT_ALT, f'alt="{alt}"')
