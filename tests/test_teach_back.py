@@ -56,11 +56,24 @@ def _has_notebook(ja: Path) -> bool:
     return (ROOT / "lectures" / (ja.name.removesuffix(".ja.md") + ".ipynb")).exists()
 
 
-ids = [p.name.removesuffix(".ja.md") for p in LECTURES]
+# Lectures whose teach-back sections are still being written (issue 13). strict: a case that
+# starts passing fails until its lecture is removed from this list, so it cannot be forgotten.
+NOT_YET_WRITTEN = {"01-what-is-ai", "02-learning-from-data", "05-gpus", "07-creative-generation",
+                   "09-text-to-image", "10-clip", "13-vae"}
+
+
+def _lecture(p: Path):
+    name = p.name.removesuffix(".ja.md")
+    marks = [pytest.mark.xfail(strict=True, reason="issue 13: sections not written yet")] if name in NOT_YET_WRITTEN else []
+    return pytest.param(p, id=name, marks=marks)
+
+
+LECTURE_PARAMS = [_lecture(p) for p in LECTURES]
+ALL_LECTURES = [pytest.param(p, id=p.name.removesuffix(".ja.md")) for p in LECTURES]  # rules that hold vacuously too
 
 
 @pytest.mark.parametrize("lang", ["ja", "en"])
-@pytest.mark.parametrize("ja", LECTURES, ids=ids)
+@pytest.mark.parametrize("ja", LECTURE_PARAMS)
 def test_the_three_sections_close_the_page(ja, lang):
     name, text = _page(ja, lang)
     titles = _h2_titles(text)
@@ -70,7 +83,7 @@ def test_the_three_sections_close_the_page(ja, lang):
 
 
 @pytest.mark.parametrize("lang", ["ja", "en"])
-@pytest.mark.parametrize("ja", LECTURES, ids=ids)
+@pytest.mark.parametrize("ja", LECTURE_PARAMS)
 def test_questions_and_exercises_have_hidden_answers(ja, lang):
     name, text = _page(ja, lang)
     sections = _sections(text)
@@ -89,7 +102,7 @@ def test_questions_and_exercises_have_hidden_answers(ja, lang):
         assert block.strip(), f"{name}: an empty answer or solution"
 
 
-@pytest.mark.parametrize("ja", LECTURES, ids=ids)
+@pytest.mark.parametrize("ja", ALL_LECTURES)
 def test_both_languages_ask_the_same_and_cite_the_same(ja):
     shapes = {}
     for lang in ("ja", "en"):
@@ -106,7 +119,7 @@ def test_both_languages_ask_the_same_and_cite_the_same(ja):
 
 
 @pytest.mark.parametrize("lang", ["ja", "en"])
-@pytest.mark.parametrize("ja", LECTURES, ids=ids)
+@pytest.mark.parametrize("ja", LECTURE_PARAMS)
 def test_every_reference_links_to_its_identifier(ja, lang):
     name, text = _page(ja, lang)
     refs = _sections(text).get(SECTIONS[lang][2], "")
@@ -117,7 +130,7 @@ def test_every_reference_links_to_its_identifier(ja, lang):
 
 
 @pytest.mark.parametrize("lang", ["ja", "en"])
-@pytest.mark.parametrize("ja", LECTURES, ids=ids)
+@pytest.mark.parametrize("ja", ALL_LECTURES)
 def test_notebook_solutions_quote_run_results_only_as_computed_values(ja, lang):
     name, text = _page(ja, lang)
     exercises = _sections(text).get(SECTIONS[lang][1], "")
