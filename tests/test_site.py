@@ -205,6 +205,9 @@ def test_syllabus_lists_all_lectures_and_links_only_written_ones(built_site):
     for lecture in written:
         assert f'href="../lectures/{lecture}/"' in html
     assert "準備中" in html or len(written) == 14
+    for nb in (ROOT / "lectures").glob("*.ipynb"):  # the notebook column: its page here, and Colab
+        assert f'href="../notebooks/{nb.stem}/"' in html, f"syllabus: no link to the notebook page of {nb.stem}"
+        assert f"colab.research.google.com/github/" in html and f"lectures/{nb.stem}.ipynb" in html
 
 
 def test_notebook_pages_show_their_run_in_both_languages(built_site):

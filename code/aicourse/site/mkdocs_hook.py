@@ -199,7 +199,9 @@ def on_page_markdown(markdown, page, config, files):
     has_nb = lambda lec: (_state["root"] / lec.notebook()).exists()  # noqa: E731
     try:
         markdown = pages.render_tables(markdown, src, {
-            "syllabus": lambda: pages.syllabus_table(lectures, _state["parts"], lang, exists, has_nb),
+            "syllabus": lambda: pages.syllabus_table(
+                lectures, _state["parts"], lang, exists, has_nb,
+                colab=lambda lec: pages.colab_url(config.repo_url, config.extra.get("branch", "main"), lec.notebook())),
             "glossary": lambda: pages.glossary_table(_state["terms"], lectures, lang, exists),
         })
         result = _state.get("figures")

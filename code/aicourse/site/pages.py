@@ -81,8 +81,11 @@ def render_values(markdown: str, page: str, lang: str, values: dict) -> str:
     return VALUE_RE.sub(replace, markdown)
 
 
-def syllabus_table(lectures: list[Lecture], parts: list[dict], lang: str, exists, has_notebook) -> str:
-    """One table per part; lectures whose page does not exist yet are listed as coming."""
+def syllabus_table(lectures: list[Lecture], parts: list[dict], lang: str, exists, has_notebook, colab=None) -> str:
+    """One table per part; lectures whose page does not exist yet are listed as coming.
+
+    The notebook column links the notebook's page on this site and, given ``colab(lec)``, Colab.
+    """
     t = Text(lang)
     out = []
     for part in parts:
@@ -94,7 +97,11 @@ def syllabus_table(lectures: list[Lecture], parts: list[dict], lang: str, exists
                 title = f"[{lec.title[lang]}]({lec.page(lang).removesuffix(f'.{lang}.md') + '.md'})"
             else:
                 title = f"{lec.title[lang]} *({t('準備中', 'coming')})*"
-            notebook = t("あり", "yes") if has_notebook(lec) else "—"
+            notebook = "—"
+            if has_notebook(lec):
+                notebook = f"[{t('ページ', 'page')}](notebooks/{lec.id}.ipynb)"
+                if colab is not None:
+                    notebook += f" · [Colab]({colab(lec)})"
             out.append(f"| {lec.number:02d} | {title} | {lec.summary[lang]} | {notebook} |")
         out.append("")
     return "\n".join(out)
