@@ -22,3 +22,13 @@ def test_latent_walk_loops_and_memory_formula():
     assert torch.allclose(latent_walk(model, 24)[::2], frames, atol=1e-6)
     assert not torch.allclose(frames[0], frames[6])
     assert memory_bytes(1_000, 2) == 2_000
+
+
+def test_neighbour_difference_is_smaller_for_a_blurred_image():
+    from aicourse.experiments.creative_generation import _neighbour_difference
+
+    sharp = torch.zeros(1, 8, 8)
+    sharp[0, :, ::2] = 1.0  # stripes: every neighbour pair in a row differs by 1
+    blurred = 0.5 * sharp + 0.25  # the same stripes at half the contrast
+    assert _neighbour_difference(sharp.reshape(1, 64)) == 0.5  # rows differ by 1, columns by 0
+    assert _neighbour_difference(blurred.reshape(1, 64)) < _neighbour_difference(sharp.reshape(1, 64))

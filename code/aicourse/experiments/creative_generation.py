@@ -4,7 +4,10 @@ Data: scikit-learn's 8×8 digits (training split). Model: lecture 13's ``aicours
 with a 2-dimensional latent space. Figures: the text → image → video workflow (a diagram), a collage
 of real digits next to new ones decoded from random latent points, the memory needed just to
 hold a published model's weights at several precisions, and a looping GIF walking a circle
-through the latent space.
+through the latent space. Values for the page: the VAE's loss and its two terms; how blurry and
+how recognisable the new digits are (a logistic-regression classifier trained on the real
+digits judges them); walks at other radii (the notebook's "Try it"); and which language-model
+sizes fit, weights only, on a 24 GB consumer GPU or a 128 GB machine at fp16, int8 and 4 bits.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import torch
 from PIL import Image
+from sklearn.linear_model import LogisticRegression
 
 from aicourse.data import digits
 from aicourse.figures import Context, experiment
@@ -24,6 +28,14 @@ from aicourse.training import count_parameters, memory_bytes
 # Stable Diffusion v1's U-Net: about 860 million parameters (Rombach et al., 2022, arXiv:2112.10752).
 SD_UNET_PARAMETERS = 860_000_000
 PRECISIONS = [("fp32", 4), ("fp16", 2), ("int8", 1)]
+# Language models of common sizes, the precisions they are run at, and two memory budgets:
+# a 24 GB consumer GPU and a 128 GB machine (GB = 10^9 bytes; the weights alone).
+LLM_SIZES = [("7b", 7e9), ("13b", 13e9), ("70b", 70e9)]
+LLM_PRECISIONS = [("fp16", 2), ("int8", 1), ("4bit", 0.5)]
+BUDGETS_GB = [24, 128]
+WALK_RADIUS = 1.5  # the circle of the published clip
+WALK_RADII = [0.5, 1.5, 3.0]  # the notebook's "Try it"
+CONFIDENT = 0.9  # a classifier probability counted as a confident reading of a digit
 
 
 @experiment(
@@ -35,7 +47,7 @@ PRECISIONS = [("fp32", 4), ("fp16", 2), ("int8", 1)]
 )
 def creative_generation(ctx: Context) -> None:
     p = ctx.params
-    x_train, _, x_val, _ = digits(seed=0)
+    x_train, y_train, x_val, y_val = digits(seed=0)
     torch.manual_seed(0)
     model = VAE(hidden=p["hidden"], z_dim=p["latent"])
     history = train_vae(model, x_train, x_val, epochs=p["epochs"],
@@ -43,7 +55,7 @@ def creative_generation(ctx: Context) -> None:
     losses = [-elbo for elbo in history.elbo]  # the loss is the negative ELBO, per digit
     model.eval()
     generated = sample(model, p["samples"], seed=1)
-    clip = latent_walk(model, p["frames"])
+    clip = latent_walk(model, p["frames"], radius=WALK_RADIUS)
 
     ctx.value("vae_params", count_parameters(model), "{:,}")
     ctx.value("latent", p["latent"])
@@ -51,12 +63,96 @@ def creative_generation(ctx: Context) -> None:
     ctx.value("train_size", len(x_train), "{:,}")
     ctx.value("first_loss", losses[0], "{:.1f}")
     ctx.value("final_loss", losses[-1], "{:.1f}")
+    ctx.value("final_recon", -history.recon[-1], "{:.1f}")  # reconstruction error: minus the log-likelihood term
+    ctx.value("final_kl", history.kl[-1], "{:.1f}")
+    ctx.check(losses[-1] < losses[0],
+              claim="07 page: over the epochs the VAE's loss fell",
+              detail=f"loss in the first epoch {losses[0]:.2f}, in the last {losses[-1]:.2f}")
     ctx.value("samples", p["samples"])
     ctx.value("frames", p["frames"])
+    ctx.value("walk_radius", WALK_RADIUS)
     ctx.value("sd_params", SD_UNET_PARAMETERS / 1e6, "{:,.0f}", ja=f"{SD_UNET_PARAMETERS / 1e8:.1f} 億", en=f"{SD_UNET_PARAMETERS / 1e6:,.0f} million")
     for name, nbytes in PRECISIONS:
         ctx.value(f"sd_{name}_gb", memory_bytes(SD_UNET_PARAMETERS, nbytes) / 1e9, "{:.2f} GB")
         ctx.value(f"vae_{name}_kb", memory_bytes(count_parameters(model), nbytes) / 1e3, "{:.1f} kB")
+
+    # How blurry: the mean brightness difference between neighbouring pixels (smaller = smoother).
+    real = x_train[: p["samples"]]
+    tv_real, tv_gen = _neighbour_difference(real), _neighbour_difference(generated)
+    ctx.value("sharp_real", tv_real, "{:.3f}")
+    ctx.value("sharp_generated", tv_gen, "{:.3f}")
+    ctx.check(tv_gen < tv_real,
+              claim="07 page: the generated images are blurrier than the real ones (smaller neighbour difference)",
+              detail=f"mean neighbour difference: real {tv_real:.4f}, generated {tv_gen:.4f}")
+    # How recognisable: a plain classifier trained on the real digits reads the new ones.
+    clf = LogisticRegression(max_iter=2000).fit(x_train.numpy(), y_train.numpy())
+    p_gen, p_val = clf.predict_proba(generated.numpy()), clf.predict_proba(x_val.numpy())
+    ctx.value("clf_accuracy", 100 * clf.score(x_val.numpy(), y_val.numpy()), "{:.1f} %")
+    ctx.value("confident", 100 * CONFIDENT, "{:.0f} %")
+    ctx.value("gen_confident", 100 * (p_gen.max(1) >= CONFIDENT).mean(), "{:.0f} %")
+    ctx.value("real_confident", 100 * (p_val.max(1) >= CONFIDENT).mean(), "{:.0f} %")
+    ctx.value("gen_classes", len(set(p_gen.argmax(1).tolist())))
+    conf_gen, conf_real = (p_gen.max(1) >= CONFIDENT).mean(), (p_val.max(1) >= CONFIDENT).mean()
+    ctx.check(conf_gen < conf_real,
+              claim="07 page: the generated images contain more in-between shapes than the real ones (fewer confident readings)",
+              detail=f"share read with confidence >= {CONFIDENT}: generated {conf_gen:.3f}, real validation {conf_real:.3f}")
+
+    # The notebook's "Try it": circles of other radii (16 frames, as in the notebook).
+    walks = {}
+    for r in WALK_RADII:
+        frames = latent_walk(model, 16, radius=r)
+        change = (frames - frames.roll(1, 0)).abs().mean().item()  # neighbouring frames, the loop closed
+        digits_seen = len(set(clf.predict(frames.numpy()).tolist()))
+        prior_outside = float(np.exp(-r**2 / 2))  # P(|z| > r) for a 2-D standard normal
+        walks[r] = (change, digits_seen)
+        key = f"{r:g}".replace(".", "_")
+        ctx.value(f"walk_{key}_change", change, "{:.3f}")
+        ctx.value(f"walk_{key}_digits", digits_seen)
+        ctx.value(f"walk_{key}_outside", 100 * prior_outside, "{:.1f} %")
+    changes = [walks[r][0] for r in WALK_RADII]
+    smallest = min(WALK_RADII)
+    ctx.check(all(walks[smallest][0] < walks[r][0] for r in WALK_RADII if r != smallest)
+              and walks[smallest][1] < walks[WALK_RADIUS][1],
+              claim=f"07 notebook, Try it 1: at radius {smallest:g} the frames change least and fewer digits appear "
+                    f"than at radius {WALK_RADIUS:g}",
+              detail=", ".join(f"radius {r:g}: change {c:.4f}, {d} digits" for r, (c, d) in walks.items()))
+    if all(a < b for a, b in zip(changes, changes[1:])):
+        ja, en = "半径が大きいほど、隣り合うこまの差は大きくなりました", "the larger the radius, the more neighbouring frames differ"
+    else:
+        big = WALK_RADII[int(np.argmax(changes))]
+        ja = f"隣り合うこまの差が最も大きかったのは半径 {big:g} でした"
+        en = f"neighbouring frames differ most at radius {big:g}"
+    ctx.value("walk_change_trend", 0, ja=ja, en=en)
+    seen = [walks[r][1] for r in WALK_RADII]
+    most = [r for r in WALK_RADII if walks[r][1] == max(seen)]
+    ctx.value("walk_most_digits", most[0], ja="、".join(f"半径 {r:g}" for r in most), en=" and ".join(f"radius {r:g}" for r in most))
+
+    # Language models against two memory budgets, weights only.
+    for size, n in LLM_SIZES:
+        for prec, nbytes in LLM_PRECISIONS:
+            gb = memory_bytes(n, nbytes) / 1e9
+            fits = [b for b in BUDGETS_GB if gb <= b]
+            if fits and fits[0] == BUDGETS_GB[0]:
+                ja, en = f"{gb:.1f} GB ({fits[0]} GB に載る)", f"{gb:.1f} GB (fits in {fits[0]} GB)"
+            elif fits:
+                ja, en = f"{gb:.1f} GB ({fits[0]} GB なら載る)", f"{gb:.1f} GB (only in {fits[0]} GB)"
+            else:
+                ja, en = f"{gb:.1f} GB (どちらにも載らない)", f"{gb:.1f} GB (fits in neither)"
+            ctx.value(f"llm_{size}_{prec}", gb, ja=ja, en=en)
+            ctx.value(f"llm_{size}_{prec}_gb", gb, "{:.1f} GB")
+    for budget in BUDGETS_GB:
+        for prec, nbytes in LLM_PRECISIONS:
+            most_params = budget * 1e9 / nbytes  # memory_bytes(most_params, nbytes) == budget GB
+            assert memory_bytes(most_params, nbytes) == budget * 1e9
+            ctx.value(f"max_{budget}_{prec}", most_params, ja=f"{most_params / 1e8:,.0f} 億", en=f"{most_params / 1e9:g} billion")
+        ctx.value(f"budget_{budget}", budget, "{} GB")
+    gb = {(s_, pr): memory_bytes(n, b) / 1e9 for s_, n in LLM_SIZES for pr, b in LLM_PRECISIONS}
+    sd_fp16 = memory_bytes(SD_UNET_PARAMETERS, 2) / 1e9
+    ctx.check(gb["7b", "fp16"] <= 24 < gb["13b", "fp16"] and gb["13b", "int8"] <= 24 and 24 < gb["70b", "4bit"] <= 128
+              and 128 < gb["70b", "fp16"] and gb["70b", "int8"] <= 128 and sd_fp16 <= 24,
+              claim="07 page: a 7 B model fits 24 GB at fp16, 13 B needs int8, 70 B needs 128 GB even at 4 bits "
+                    "and fits 128 GB only from int8 down; the U-Net fits 24 GB at fp16",
+              detail=str({k: round(v, 1) for k, v in gb.items()}))
 
     ctx.figure("text-image-video", draw_workflow)
     ctx.figure("vae-collage", lambda t: draw_collage(t, x_train[: p["samples"]], generated), fmt="png", dpi=80)
@@ -121,6 +217,12 @@ def draw_memory(t):
     ax.grid(axis="x", visible=False)
     fig.tight_layout()
     return fig
+
+
+def _neighbour_difference(images: torch.Tensor) -> float:
+    """Mean absolute brightness difference between horizontally and vertically neighbouring pixels."""
+    im = images.reshape(-1, 8, 8)
+    return 0.5 * ((im[:, 1:] - im[:, :-1]).abs().mean() + (im[:, :, 1:] - im[:, :, :-1]).abs().mean()).item()
 
 
 def clip_frames(clip: torch.Tensor, size: int = 192) -> list:
