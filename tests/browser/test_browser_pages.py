@@ -224,7 +224,13 @@ def test_colab_badge_opens_this_lectures_notebook(reports):
         for href in r.facts["colab"]:
             badges += 1
             if m is None:
-                items.append(f"Colab link on a page of no lecture: {href}")
+                # The syllabus's notebook column links every notebook in Colab; no other page may.
+                nb = re.fullmatch(rf"https://colab\.research\.google\.com/github/{re.escape(owner_repo)}/blob/"
+                                  rf"{re.escape(branch)}/lectures/([\w.-]+)\.ipynb", href)
+                if not re.fullmatch(r"(?:en/)?syllabus/", path):
+                    items.append(f"Colab link on a page of no lecture: {href}")
+                elif nb is None or not (ROOT / "lectures" / f"{nb[1]}.ipynb").exists():
+                    items.append(f"syllabus: Colab link to no notebook of the repository: {href}")
                 continue
             lecture = m[1]
             expected = f"https://colab.research.google.com/github/{owner_repo}/blob/{branch}/lectures/{lecture}.ipynb"
