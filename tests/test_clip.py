@@ -43,3 +43,10 @@ def test_short_training_lowers_the_loss_and_beats_chance_zero_shot():
     assert sum(losses[-10:]) / 10 < losses[0] - 1.0
     acc = (clip.zero_shot_classify(model, tok, xv, "a picture of a {w}") == yv).float().mean().item()
     assert acc > 0.3
+
+
+def test_unknown_characters_are_those_no_training_caption_has():
+    tok = clip.CharTokenizer([clip.caption(c, t) for c in range(10) for t in clip.TRAIN_TEMPLATES])
+    assert clip.unknown_characters(tok, "a photo of the digit {w}") == []
+    assert clip.unknown_characters(tok, "{d}!") == ["!"]
+    assert all(set(clip.unknown_characters(tok, t)) <= set(t) for t in clip.TRY_TEMPLATES)

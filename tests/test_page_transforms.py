@@ -90,6 +90,17 @@ def test_a_glossary_file_for_an_unknown_lecture_is_named(tmp_path):
         load_glossary(tmp_path, lectures)
 
 
+def test_the_maths_page_has_its_own_glossary_terms_linked_to_it():
+    _, lectures = load_syllabus(DOCS / "_data" / "syllabus.yml")
+    terms = load_glossary(DOCS / "_data" / "glossary", lectures)
+    maths = [t for t in terms if t.page == "maths"]
+    assert maths and all(not t.lecture for t in maths), "docs/_data/glossary/maths.yml gives no terms to the maths page"
+    assert terms.index(maths[0]) > max(i for i, t in enumerate(terms) if t.lecture), "page terms come after the lectures'"
+    for lang, label in (("ja", "数学"), ("en", "Maths")):
+        table = pages.glossary_table(maths[:1], lectures, lang, lambda lec: True)
+        assert f"[{label}](maths.md)" in table
+
+
 def test_a_quick_profile_figure_says_so_in_the_page_language_and_a_full_one_does_not():
     from dataclasses import replace
 

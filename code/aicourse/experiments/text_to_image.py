@@ -83,16 +83,16 @@ def text_to_image(ctx: Context) -> None:
     ctx.value("guidance", p["guidance"], "{:g}")
     ctx.value("unet_batch_cfg", next(iter(batch_cfg)))
     ctx.value("unet_batch_nocfg", next(iter(batch_plain)))
-    ctx.value("unet_calls", len(guided["unet_batch"]))
-    ctx.value("text_encoder_calls_cfg", guided["text_encoder"])
-    ctx.value("text_encoder_calls_nocfg", plain["text_encoder"])
+    ctx.value("unet_calls", len(guided["unet_batch"]), **times(len(guided["unet_batch"])))
+    ctx.value("text_encoder_calls_cfg", guided["text_encoder"], **times(guided["text_encoder"]))
+    ctx.value("text_encoder_calls_nocfg", plain["text_encoder"], **times(plain["text_encoder"]))
 
     # Generating from text runs only the VAE's decoder; its encoder serves training and image-to-image.
     ctx.check(guided["vae_encoder"] == 0 and guided["vae_decoder"] == 1,
               claim="09 page: generating an image from text runs only the VAE decoder (once), never its encoder",
               detail=f"encoder ran {guided['vae_encoder']} times, decoder {guided['vae_decoder']} times")
-    ctx.value("vae_encoder_calls", guided["vae_encoder"])
-    ctx.value("vae_decoder_calls", guided["vae_decoder"])
+    ctx.value("vae_encoder_calls", guided["vae_encoder"], **times(guided["vae_encoder"]))
+    ctx.value("vae_decoder_calls", guided["vae_decoder"], **times(guided["vae_decoder"]))
     ctx.value("scaling_factor", pipe.vae.config.scaling_factor, "{:g}")
 
     # The U-Net's cost follows the number of spatial positions: count its FLOPs on the latent
@@ -118,6 +118,11 @@ def text_to_image(ctx: Context) -> None:
                                                       next(iter(batch_cfg)), p["guidance"]))
 
 
+def times(n: int) -> dict[str, str]:
+    """A count of calls, worded per language: ``1 回`` / ``once``."""
+    return {"ja": f"{n} 回", "en": {0: "never", 1: "once", 2: "twice"}.get(n, f"{n} times")}
+
+
 def draw_pipeline(t, classes, params, latent, image_size, steps, unet_batch, guidance):
     fig, ax = canvas(13.4, 7.2, scale=0.78)
 
@@ -140,13 +145,18 @@ def draw_pipeline(t, classes, params, latent, image_size, steps, unet_batch, gui
 
     arrow(ax, (2.4, y_top), (2.8, y_top))
     arrow(ax, (5.4, y_top), (5.8, y_top))
-    arrow(ax, (7.3, y_top - 0.85), (5.6, y_bot + 1.05), t("条件", "condition"), text_offset=(0.45, -0.1))
+    arrow(ax, (7.3, y_top - 0.85), (5.6, y_bot + 1.05), t("条件: 文と空の文", "condition: text and empty text"),
+          text_offset=(1.25, -0.1))
     arrow(ax, (2.4, y_bot), (3.2, y_bot))
     arrow(ax, (4.2, y_bot - 1.1), (4.2, -0.25), color=PALETTE[1])
     arrow(ax, (5.8, -0.25), (5.8, y_bot - 1.1), color=PALETTE[1])
     ax.text(6.95, -0.9, t(f"この往復を\n{steps} 回", f"{steps} rounds\nof this loop"), fontsize=10, color=PALETTE[1], va="center")
     arrow(ax, (6.8, y_bot), (8.0, y_bot), t(f"{c}×{h}×{w}", f"{c}×{h}×{w}"))
     arrow(ax, (11.2, y_bot), (11.6, y_bot))
+    # Classifier-free guidance, as measured by a hook on the U-Net in this call.
+    ax.text(0.15, 3.05, t(f"guidance_scale = {guidance:g}: unet は毎回\nバッチ {unet_batch} で呼ばれる\n(条件付き + 条件なし (空の文))",
+                          f"guidance_scale = {guidance:g}: each unet call\nruns on a batch of {unet_batch}\n(conditional + unconditional (empty text))"),
+            fontsize=8.5, color=PALETTE[2], va="center", ha="left")
     ax.set_ylim(-1.7, 5.6)
     ax.set_title(t("diffusers の StableDiffusionPipeline の部品 (pipe.components の名前とクラス)",
                    "The parts of diffusers' StableDiffusionPipeline (names and classes from pipe.components)"), fontsize=12)

@@ -1,36 +1,47 @@
 """Lecture 13, variational autoencoders: a real VAE with a 2-D latent space, trained on 8×8 digits.
 
-Data: scikit-learn's digits. Model: MLP encoder q(z|x) and decoder p(x|z) with z in the plane, so the
-whole latent space can be drawn. Training: Adam on −ELBO. Figures: the x-space ↔ z-space diagram with
-this run's encodings, the decoded latent map, samples from the prior, an interpolation between two
-real digits, and the two terms of the ELBO per epoch.
+Data: scikit-learn's digits, binarised (ink where the grey level is at least one half), so that the
+Bernoulli decoder gives a probability to each image and the ELBO bounds a real log-likelihood.
+Model: MLP encoder q(z|x) and decoder p(x|z) with z in the plane, so the whole latent space can be
+drawn. Training: Adam on −ELBO. Figures: grey and binarised digits, the x-space ↔ z-space diagram
+with this run's encodings, the decoded latent map, samples from the prior, an interpolation
+between two real digits, and the two terms of the ELBO per epoch. Values: the ELBO and its terms,
+an importance-sampled log-likelihood above the ELBO, and the notebook's β-VAE "Try it" (β = 4).
 """
 
 from __future__ import annotations
+
+import math
 
 import matplotlib.pyplot as plt
 import numpy as np
 import torch
 from scipy.stats import norm
+from sklearn.linear_model import LogisticRegression
+from sklearn.neighbors import KNeighborsClassifier
 
 from aicourse.data import digits
 from aicourse.figures import Context, experiment
 from aicourse.figures.diagram import arrow, box, canvas
 from aicourse.figures.style import PALETTE
 from aicourse.training import count_parameters
-from aicourse.models.vae import VAE, train_vae
+from aicourse.models.vae import VAE, binarize, importance_weights, train_vae
 
 
 @experiment(
     name="vae",
     lecture="13-vae",
-    figures=["vae-diagram", "latent-map", "prior-samples", "interpolation", "elbo-curve"],
-    quick={"hidden": 256, "epochs": 30, "batch_size": 64, "lr": 0.001, "grid": 15},
-    full={"hidden": 512, "epochs": 300, "batch_size": 64, "lr": 0.001, "grid": 20},
+    figures=["binarized", "vae-diagram", "latent-map", "prior-samples", "interpolation", "elbo-curve"],
+    quick={"hidden": 256, "epochs": 100, "batch_size": 64, "lr": 0.001, "grid": 15, "beta": 4.0, "k": 500},
+    full={"hidden": 512, "epochs": 300, "batch_size": 64, "lr": 0.001, "grid": 20, "beta": 4.0, "k": 2000},
 )
 def vae_experiment(ctx: Context) -> None:
     p = ctx.params
-    x_train, y_train, x_val, y_val = digits(seed=0)
+    grey_train, y_train, grey_val, y_val = digits(seed=0)
+    x_train, x_val = binarize(grey_train, THRESHOLD), binarize(grey_val, THRESHOLD)
+    ctx.value("threshold", THRESHOLD)
+    ctx.value("ink_fraction", 100 * x_train.mean().item(), "{:.0f} %")
+
     torch.manual_seed(0)
     model = VAE(hidden=p["hidden"], z_dim=2)
     hist = train_vae(model, x_train, x_val, epochs=p["epochs"], batch_size=p["batch_size"], lr=p["lr"],
@@ -47,8 +58,35 @@ def vae_experiment(ctx: Context) -> None:
     ctx.value("final_kl", hist.kl[-1], "{:.2f}")
     ctx.value("first_kl", hist.kl[0], "{:.2f}")
     ctx.value("val_elbo", hist.val_elbo[-1], "{:.1f}")
+    ctx.check(hist.elbo[-1] > hist.elbo[0], claim="13 page: the ELBO rose from the first epoch to the last",
+              detail=f"ELBO first epoch {hist.elbo[0]:.2f}, last {hist.elbo[-1]:.2f}")
+    # The KL story (posterior collapse that passes): the lowest KL of the first few epochs against the last.
+    early = min(range(min(5, len(hist.kl))), key=lambda i: hist.kl[i])
+    ctx.value("low_kl", hist.kl[early], "{:.2f}")
+    ctx.value("low_kl_epoch", early + 1)
+    starts_low = hist.kl[early] < 0.1 * hist.kl[-1]
+    ctx.value("kl_story", starts_low, ja=(
+        f"KL 項は第 {early + 1} エポックに {hist.kl[early]:.2f} と 0 に近い値をとり、その後、学習とともに増えました。"
+        "初めは符号に情報をほとんど載せず、どの画像にも平均的な数字を出しています。"
+        "その後、情報を載せるコストを払ってでも再構成を良くする方向へ移っていきます。"
+        if starts_low else
+        f"KL 項は第 {early + 1} エポックでも {hist.kl[early]:.2f} あり、0 の近くにとどまる時期はほとんどありませんでした。"
+        "この実行では、符号化器は初めから符号に情報を載せています。"), en=(
+        f"The KL term was as low as {hist.kl[early]:.2f} in epoch {early + 1} and then grew with training. "
+        "At first the model puts almost no information into the code and outputs an average digit for every image; "
+        "later it pays the cost of carrying information in order to reconstruct better."
+        if starts_low else
+        f"The KL term was still {hist.kl[early]:.2f} in epoch {early + 1}; it hardly spent any time near zero. "
+        "In this run the encoder puts information into the code from the start."))
+    ctx.value("collapse_note", starts_low, ja=(
+        "上の学習の初めに KL 項が 0 の近くにあったのは、この崩壊が一時的に起き、やがて抜け出した様子です。"
+        if starts_low else "上の学習では KL 項が初めから 0 を離れていて、この崩壊は一時的にも起きませんでした。"), en=(
+        "Early in the training above, while the KL term sat near zero, the posterior had collapsed for a while; "
+        "the model then found its way out." if starts_low else
+        "In the training above the KL term left zero from the start: the posterior did not collapse even for a while."))
 
     with torch.no_grad():
+        mu_train, _ = model.encode(x_train)
         mu_val, logvar_val = model.encode(x_val)
         # Interpolate between the first validation 0 and the first validation 6.
         a, b = int((y_val == 0).nonzero()[0]), int((y_val == 6).nonzero()[0])
@@ -61,9 +99,80 @@ def vae_experiment(ctx: Context) -> None:
         q = torch.tensor(norm.ppf(np.linspace(0.03, 0.97, p["grid"])), dtype=torch.float32)
         zz = torch.stack(torch.meshgrid(q, q.flip(0), indexing="xy"), -1).reshape(-1, 2)
         grid_images = model.decode(zz)
+        # log p(x) by importance sampling, and the ELBO from the same samples (their mean log-weight).
+        log_w = importance_weights(model, x_val, k=p["k"], seed=2)
     ctx.value("mean_sigma", torch.exp(0.5 * logvar_val).mean().item(), "{:.2f}")
     ctx.value("grid", p["grid"])
 
+    # "The same digits gather nearby": 5 nearest neighbours among the training codes read the class.
+    knn = KNeighborsClassifier(5).fit(mu_train.numpy(), y_train.numpy()).score(mu_val.numpy(), y_val.numpy())
+    ctx.value("knn_accuracy", 100 * knn, "{:.0f} %")
+    ctx.check(knn >= 0.5, claim="13 page: in the scatter plot the same digits gather in nearby places of latent space",
+              detail=f"5-NN accuracy on the validation means {knn:.3f} (chance 0.1)")
+
+    # The prior samples: which digits a plain classifier reads, and how many pixels stay grey (blur).
+    clf = LogisticRegression(max_iter=2000).fit(x_train.numpy(), y_train.numpy())
+    ctx.value("prior_classes", len(set(clf.predict(prior.numpy()).tolist())))
+    grey_share = ((prior > 0.1) & (prior < 0.9)).float().mean().item()
+    ctx.value("grey_share", 100 * grey_share, "{:.0f} %")
+    ctx.check(grey_share >= 0.1, claim="13 page: the generated digits are blurry (many pixels grey, between 0.1 and 0.9)",
+              detail=f"share of generated pixels with ink probability in (0.1, 0.9): {grey_share:.3f}")
+    # The latent map and the interpolation change smoothly: neighbours differ less than random pairs.
+    cells = grid_images.reshape(p["grid"], p["grid"], 64)
+    near = 0.5 * ((cells[1:] - cells[:-1]).abs().mean() + (cells[:, 1:] - cells[:, :-1]).abs().mean()).item()
+    perm = torch.randperm(len(grid_images), generator=torch.Generator().manual_seed(3))
+    far = (grid_images - grid_images[perm]).abs().mean().item()
+    ctx.check(near < 0.5 * far, claim="13 page: on the latent map neighbours differ only a little (smooth changes)",
+              detail=f"mean |difference| of neighbouring cells {near:.3f}, of random pairs {far:.3f}")
+    step = (interp[1:] - interp[:-1]).abs().mean(1).max().item()
+    ends = (interp[-1] - interp[0]).abs().mean().item()
+    ctx.check(step < 0.5 * ends, claim="13 page: along the straight line in latent space the shape changes smoothly",
+              detail=f"largest step between neighbouring frames {step:.3f}, first vs last frame {ends:.3f}")
+
+    elbo_mc = log_w.mean(0).mean().item()
+    log_p = (torch.logsumexp(log_w, 0) - math.log(p["k"])).mean().item()
+    ctx.value("k", p["k"], "{:,}")
+    ctx.value("val_elbo_mc", elbo_mc, "{:.1f}")
+    ctx.value("val_logp", log_p, "{:.1f}")
+    ctx.value("gap", log_p - elbo_mc, "{:.2f}")
+    ctx.check(log_p > elbo_mc, claim="13 page: the importance-sampled log-likelihood lies above the ELBO",
+              detail=f"validation: log p(x) estimate {log_p:.3f}, ELBO {elbo_mc:.3f}")
+    ctx.value("bits_per_pixel", -log_p / (64 * math.log(2)), "{:.2f}")
+
+    # The notebook's "Try it 2": the same training with β = 4 (a β-VAE).
+    torch.manual_seed(0)
+    beta_model = VAE(hidden=p["hidden"], z_dim=2)
+    bh = train_vae(beta_model, x_train, x_val, epochs=p["epochs"], batch_size=p["batch_size"], lr=p["lr"],
+                   beta=p["beta"])
+    beta_model.eval()
+    with torch.no_grad():
+        bmu, blogvar = beta_model.encode(x_val)
+        dims = (0.5 * (bmu**2 + blogvar.exp() - blogvar - 1)).mean(0)
+        beta_prior = beta_model.decode(torch.randn(64, 2, generator=torch.Generator().manual_seed(1)))
+    ctx.value("beta", p["beta"], "{:g}")
+    ctx.value("beta_kl", bh.kl[-1], "{:.2f}")
+    ctx.value("beta_recon", bh.recon[-1], "{:.1f}")
+    ctx.value("beta_elbo", bh.elbo[-1], "{:.1f}")
+    ctx.value("beta_val_elbo", bh.val_elbo[-1], "{:.1f}")
+    lo, hi = sorted(dims.tolist())
+    ctx.value("beta_kl_dims", lo, ja=f"{lo:.3f} と {hi:.3f}", en=f"{lo:.3f} and {hi:.3f}")
+    spread, beta_spread = prior.std(0).mean().item(), beta_prior.std(0).mean().item()
+    ctx.value("spread", spread, "{:.3f}")
+    ctx.value("beta_spread", beta_spread, "{:.3f}")
+    collapsed = bh.kl[-1] < 0.1 * hist.kl[-1]
+    ctx.value("beta_outcome", collapsed, ja=(
+        "ほぼ 0 になり、事後分布の崩壊が起きました" if collapsed else "小さくなりましたが、0 にはなりませんでした"), en=(
+        "fell almost to zero: the posterior collapsed" if collapsed else "fell, but did not reach zero"))
+    ctx.check(bh.kl[-1] < hist.kl[-1] and bh.recon[-1] < hist.recon[-1] and bh.elbo[-1] < hist.elbo[-1]
+              and beta_spread < spread,
+              claim="13 page (exercise 2): with β = 4 the KL term is smaller, the reconstruction term and the ELBO "
+                    "worse and the prior samples less varied than with β = 1",
+              detail=f"KL {bh.kl[-1]:.3f} vs {hist.kl[-1]:.3f}; reconstruction {bh.recon[-1]:.2f} vs {hist.recon[-1]:.2f}; "
+                     f"ELBO {bh.elbo[-1]:.2f} vs {hist.elbo[-1]:.2f}; spread {beta_spread:.3f} vs {spread:.3f}")
+    ctx.check(lo < 0.05, claim="13 notebook (Try it 2): with β = 4 at least one latent dimension's KL is practically zero",
+              detail=f"KL per dimension on the validation set: {lo:.4f}, {hi:.4f}")
+
+    ctx.figure("binarized", lambda t: draw_binarized(t, grey_val[:12], x_val[:12]), fmt="png", dpi=90)
     ctx.figure("vae-diagram", lambda t: draw_diagram(t, x_val, mu_val, y_val, model))
     ctx.figure("latent-map", lambda t: draw_grid(t, grid_images, p["grid"], p["grid"], t(
         "潜在空間の地図: 格子点の z を復号した数字", "Latent map: the digit decoded at each grid point z"),
@@ -73,6 +182,25 @@ def vae_experiment(ctx: Context) -> None:
         fmt="png", dpi=90)
     ctx.figure("interpolation", lambda t: draw_interp(t, x_val[a], x_val[b], interp), fmt="png", dpi=90)
     ctx.figure("elbo-curve", lambda t: draw_elbo(t, hist))
+
+
+THRESHOLD = 0.5  # a pixel is ink when its grey level is at least half the maximum
+
+
+def draw_binarized(t, grey, binary):
+    fig, ax = plt.subplots(figsize=(0.5 * len(grey) + 1.6, 1.9))
+    ax.imshow(_tiles(torch.cat([grey, binary]), 2, len(grey)), cmap="gray_r", vmin=0, vmax=1)
+    ax.set_xticks([])
+    ax.set_yticks([4, 13])
+    ax.set_yticklabels([t("灰色 (元)", "grey (original)"), t("二値化", "binarised")], fontsize=9)
+    ax.tick_params(length=0)
+    ax.grid(False)
+    for spine in ax.spines.values():
+        spine.set_visible(False)
+    ax.set_title(t(f"画素の明るさ $\\geq$ {THRESHOLD:g} をインク (1)、それ以外を 0 に",
+                   f"grey level $\\geq$ {THRESHOLD:g} becomes ink (1), the rest 0"), fontsize=10)
+    fig.tight_layout()
+    return fig
 
 
 def _tiles(images, rows, cols):

@@ -34,6 +34,13 @@ ZERO_SHOT_TEMPLATES = [
     "a picture of a {w}",
     "{k}と書いた数字",
 ]
+# Templates for the notebook's "Try it" (the page quotes their accuracies from the build's run).
+TRY_TEMPLATES = [
+    "my favourite number is {w}",
+    "{d}",
+    "これは{k}です",
+    "a blurry {w}!",
+]
 
 
 def caption(label: int, template: str) -> str:
@@ -58,6 +65,11 @@ class CharTokenizer:
         for i, text in enumerate(texts):
             ids[i, : len(text)] = torch.tensor([self.vocab.get(c, 1) for c in text])
         return ids
+
+
+def unknown_characters(tokenizer: CharTokenizer, template: str) -> list[str]:
+    """The characters of ``template``'s ten captions that training never showed (each becomes id 1)."""
+    return sorted({ch for c in range(10) for ch in caption(c, template) if ch not in tokenizer.vocab})
 
 
 # --- the two encoders -----------------------------------------------------------------

@@ -4,6 +4,13 @@ Read top to bottom: the encoder gives q(z|x) = N(μ, diag σ²); the reparameter
 z = μ + σ ⊙ ε keeps sampling differentiable; the decoder gives Bernoulli pixel probabilities
 p(x|z); the loss is the negative ELBO, reconstruction error plus KL(q(z|x) ‖ N(0, I)).
 
+A Bernoulli distribution is a distribution over 0 and 1 only. Scored against grey levels in
+(0, 1) its "log-likelihood" is a cross-entropy that no normalised density matches, so the ELBO
+would bound nothing. Lecture 13 therefore binarises the digits first (``binarize``: ink where the
+grey level is at least one half); then log p(x|z) is the log-probability of a binary image, the
+ELBO is a true lower bound on log p(x), and ``importance_log_likelihood`` can estimate log p(x)
+itself. ``beta`` weights the KL term as in a β-VAE (Higgins et al. 2017).
+
 Lecture 07 uses the same model to generate new digits (``sample``) and a looping clip
 (``latent_walk``); lecture 13 takes it apart.
 """
@@ -40,6 +47,11 @@ class VAE(nn.Module):
         return self.decoder(z), mu, logvar
 
 
+def binarize(x: torch.Tensor, threshold: float = 0.5) -> torch.Tensor:
+    """Grey levels in [0, 1] → 0/1 images (1 = ink where the grey level is at least ``threshold``)."""
+    return (x >= threshold).to(x.dtype)
+
+
 def reparameterize(mu, logvar, generator=None):
     """z = μ + σ ⊙ ε with ε ~ N(0, I): the randomness sits in ε, so gradients flow to μ and σ."""
     eps = torch.randn(mu.shape, generator=generator)
@@ -52,7 +64,10 @@ def kl_to_standard_normal(mu, logvar):
 
 
 def elbo_terms(model, x, generator=None):
-    """Per-example reconstruction log-likelihood E_q[log p(x|z)] (one sample of z) and KL term."""
+    """Per-example reconstruction log-likelihood E_q[log p(x|z)] (one sample of z) and KL term.
+
+    With 0/1 pixels ``recon`` is the log-probability of the image under the Bernoulli decoder.
+    """
     logits, mu, logvar = model(x, generator)
     recon = -F.binary_cross_entropy_with_logits(logits, x, reduction="none").sum(1)
     return recon, kl_to_standard_normal(mu, logvar)
@@ -76,8 +91,14 @@ class ELBOHistory:
         return [r - k for r, k in zip(self.val_recon, self.val_kl)]
 
 
-def train_vae(model, x_train, x_val, epochs=60, batch_size=64, lr=1e-3, seed=0, on_epoch=None) -> ELBOHistory:
-    """Adam on −ELBO; the pixels (0..1 grey levels) serve as Bernoulli targets."""
+def train_vae(model, x_train, x_val, epochs=60, batch_size=64, lr=1e-3, seed=0, on_epoch=None,
+              beta=1.0) -> ELBOHistory:
+    """Adam on −ELBO (on reconstruction − β·KL when ``beta`` ≠ 1); the pixels are the Bernoulli targets.
+
+    Pass 0/1 pixels (``binarize``) for the ELBO to bound a log-probability; grey levels also train,
+    but then the "ELBO" is a cross-entropy, not a bound. The history records the ELBO (β = 1)
+    whatever ``beta`` is, so runs with different β can be compared on the same scale.
+    """
     g = torch.Generator().manual_seed(seed)
     opt = torch.optim.Adam(model.parameters(), lr=lr)
     hist = ELBOHistory()
@@ -88,7 +109,7 @@ def train_vae(model, x_train, x_val, epochs=60, batch_size=64, lr=1e-3, seed=0, 
         for start in range(0, len(order), batch_size):
             x = x_train[order[start : start + batch_size]]
             recon, kl = elbo_terms(model, x, g)
-            loss = (kl - recon).mean()  # −ELBO
+            loss = (beta * kl - recon).mean()  # −ELBO when β = 1
             opt.zero_grad()
             loss.backward()
             opt.step()
@@ -104,6 +125,38 @@ def train_vae(model, x_train, x_val, epochs=60, batch_size=64, lr=1e-3, seed=0, 
         if on_epoch:
             on_epoch(epoch, hist)
     return hist
+
+
+@torch.no_grad()
+def importance_weights(model: VAE, x: torch.Tensor, k: int = 500, seed: int = 0, chunk: int = 100) -> torch.Tensor:
+    """log w_i = log p(x|z_i) + log p(z_i) − log q(z_i|x) for z_i ~ q(z|x): a k × batch tensor.
+
+    Their mean over i estimates the ELBO; log (1/k) Σ_i w_i estimates log p(x) (see below).
+    """
+    g = torch.Generator().manual_seed(seed)
+    mu, logvar = model.encode(x)
+    std = torch.exp(0.5 * logvar)
+    log_w = []
+    for start in range(0, k, chunk):
+        eps = torch.randn((min(chunk, k - start), *mu.shape), generator=g)
+        z = mu + std * eps  # n × batch × z_dim
+        logits = model.decoder(z)
+        log_px_z = -F.binary_cross_entropy_with_logits(logits, x.expand_as(logits), reduction="none").sum(-1)
+        log_pz = -0.5 * (z**2 + math.log(2 * math.pi)).sum(-1)
+        log_qz = -0.5 * (eps**2 + logvar + math.log(2 * math.pi)).sum(-1)
+        log_w.append(log_px_z + log_pz - log_qz)
+    return torch.cat(log_w)
+
+
+@torch.no_grad()
+def importance_log_likelihood(model: VAE, x: torch.Tensor, k: int = 500, seed: int = 0) -> torch.Tensor:
+    """Per-example estimate of log p(x) by importance sampling with the encoder as proposal.
+
+    log p(x) ≈ log (1/k) Σ_i p(x|z_i) p(z_i) / q(z_i|x), z_i ~ q(z|x) (Burda et al., arXiv:1509.00519).
+    Its expectation is itself a lower bound on log p(x), tighter than the ELBO (k = 1) and tighter
+    still as k grows; for a 2-D latent space and k in the hundreds it is close to log p(x).
+    """
+    return torch.logsumexp(importance_weights(model, x, k, seed), 0) - math.log(k)
 
 
 @torch.no_grad()

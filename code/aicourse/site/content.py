@@ -66,17 +66,25 @@ class Term:
     ja: str
     en: str
     reading: str
-    lecture: str  # lecture id
+    lecture: str  # lecture id, or "" for a term of a page outside the lectures
     note: dict
+    page: str = ""  # the page that introduces it, under docs/ without language: "lectures/13-vae", "maths"
 
 
 def load_glossary(directory: Path, lectures: list[Lecture]) -> list[Term]:
-    """Terms from ``<lecture id>.yml`` files, one per lecture, in lecture order."""
+    """Terms from ``<lecture id>.yml`` files, one per lecture, in lecture order, then those of other
+    pages: ``maths.yml`` holds the terms of ``docs/maths.*.md``, which must exist."""
     known = {lec.id for lec in lectures}
+    docs_dir = directory.parent.parent
     terms = []
-    for path in sorted(directory.glob("*.yml")):
-        if path.stem not in known:
-            raise ContentError(f"{path}: no lecture '{path.stem}' in the syllabus")
+    paths = sorted(directory.glob("*.yml"), key=lambda p: (p.stem not in known, p.stem))
+    for path in paths:
+        if path.stem in known:
+            lecture, page = path.stem, f"lectures/{path.stem}"
+        elif (docs_dir / f"{path.stem}.ja.md").exists():
+            lecture, page = "", path.stem
+        else:
+            raise ContentError(f"{path}: no lecture '{path.stem}' in the syllabus and no page docs/{path.stem}.ja.md")
         try:
             items = yaml.safe_load(path.read_text(encoding="utf-8")) or []
         except yaml.YAMLError as exc:
@@ -84,8 +92,8 @@ def load_glossary(directory: Path, lectures: list[Lecture]) -> list[Term]:
         for i, item in enumerate(items):
             if not isinstance(item, dict) or not item.get("ja") or not item.get("en"):
                 raise ContentError(f"{path}: entry {i + 1} needs both 'ja' and 'en'")
-            terms.append(Term(item["ja"], item["en"], item.get("reading", ""), path.stem,
-                              _bilingual(item.get("note"), f"{path}: entry {i + 1} ({item['ja']}) note")))
+            terms.append(Term(item["ja"], item["en"], item.get("reading", ""), lecture,
+                              _bilingual(item.get("note"), f"{path}: entry {i + 1} ({item['ja']}) note"), page))
     return terms
 
 

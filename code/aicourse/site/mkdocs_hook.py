@@ -89,6 +89,8 @@ def _execute_notebooks(root: Path, lectures) -> dict:
 def _navigation(config, parts, lectures):
     docs = Path(config.docs_dir)
     nav = [{HOME: "index.md"}, "syllabus.md"]  # "Home", not the site's name a second time
+    if (docs / "maths.ja.md").exists():
+        nav.append("maths.md")  # the prerequisites, before the lectures that use them
     for part in parts:
         written = [lec.page("ja").replace(".ja.md", ".md") for lec in lectures
                    if lec.part == part["id"] and (docs / lec.page("ja")).exists()]

@@ -107,15 +107,22 @@ def syllabus_table(lectures: list[Lecture], parts: list[dict], lang: str, exists
     return "\n".join(out)
 
 
+# How the glossary's "Lecture" column names a page that is not a lecture.
+PAGE_LABELS = {"ja": {"maths": "数学"}, "en": {"maths": "Maths"}}
+
+
 def glossary_table(terms: list[Term], lectures: list[Lecture], lang: str, exists) -> str:
     t = Text(lang)
     by_id = {lec.id: lec for lec in lectures}
     rows = [f"| {t('日本語', 'Japanese')} | {t('英語', 'English')} | {t('意味', 'Meaning')} | {t('講義', 'Lecture')} |",
             "|---|---|---|---|"]
     for term in terms:
-        lec = by_id[term.lecture]
         ja = f"{term.ja}" + (f"<br><small>{term.reading}</small>" if term.reading else "")
-        where = f"[{lec.number:02d}](lectures/{lec.id}.md)" if exists(lec) else f"{lec.number:02d}"
+        if term.lecture:
+            lec = by_id[term.lecture]
+            where = f"[{lec.number:02d}](lectures/{lec.id}.md)" if exists(lec) else f"{lec.number:02d}"
+        else:  # a page outside the lectures (the maths page)
+            where = f"[{t(PAGE_LABELS['ja'].get(term.page, term.page), PAGE_LABELS['en'].get(term.page, term.page))}]({term.page}.md)"
         rows.append(f"| {ja} | {term.en} | {term.note[lang]} | {where} |")
     return "\n".join(rows) + "\n"
 
