@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -112,3 +113,45 @@ def test_a_quick_profile_figure_says_so_in_the_page_language_and_a_full_one_does
     assert "quick プロファイル" in ja and "README.md#figures-quick-and-full" in ja
     assert "quick profile" in en and "プロファイル" not in en
     assert "figure-profile" not in pages.render_figures(md, "docs/p.en.md", "en", full)
+
+
+def _term_forms(term: str) -> list[str]:
+    """How a glossary term may be written in prose: without its parenthetical, or the parenthetical alone."""
+    forms = [re.sub(r"\s*\(.*?\)", "", term).strip()] + [inner.strip() for inner in re.findall(r"\((.*?)\)", term)]
+    return [f for f in forms if f]
+
+
+@pytest.mark.parametrize("lang", ["ja", "en"])
+def test_every_glossary_term_is_used_on_the_page_it_belongs_to(lang):
+    """A term listed under a lecture must occur on that lecture's page (issue 12), in each language."""
+    _, lectures = load_syllabus(DOCS / "_data" / "syllabus.yml")
+    unused = []
+    for term in load_glossary(DOCS / "_data" / "glossary", lectures):
+        text = (DOCS / f"{term.page}.{lang}.md").read_text(encoding="utf-8")
+        word = term.ja if lang == "ja" else term.en
+        if lang == "ja":
+            found = any(f in text for f in _term_forms(word))
+        else:
+            found = any(re.search(rf"(?<!\w){re.escape(f)}", text, re.I) for f in _term_forms(word))
+        if not found:
+            unused.append(f"{word} (docs/{term.page}.{lang}.md)")
+    assert not unused, f"glossary terms never used on their page: {unused}"
+
+
+CROSS_REF = {"ja": re.compile(r"(?<!\[)(第 ?\d+ ?講|講義 ?\d+)"), "en": re.compile(r"(?<!\[)\b[Ll]ecture \d+\b")}
+CROSS_REF_STYLE = {"ja": re.compile(r"\[第 \d+ 講\]\((?:\.\./lectures/|lectures/)?\d\d-[\w-]+\.md(?:#[\w-]+)?\)"),
+                   "en": re.compile(r"\[[Ll]ecture \d+\]\((?:\.\./lectures/|lectures/)?\d\d-[\w-]+\.md(?:#[\w-]+)?\)")}
+
+
+@pytest.mark.parametrize("lang", ["ja", "en"])
+def test_a_lecture_page_names_another_lecture_only_through_a_link_in_one_style(lang):
+    """Issue 12: cross-references are links, `[第 N 講](NN-slug.md)` / `[lecture N](NN-slug.md)`."""
+    bad = []
+    for path in sorted((DOCS / "lectures").glob(f"*.{lang}.md")):
+        text = re.sub(r"```.*?```", "", path.read_text(encoding="utf-8"), flags=re.S)
+        for n, line in enumerate(text.splitlines(), 1):
+            bad += [f"{path.name}:{n}: '{m[0]}' is not a link" for m in CROSS_REF[lang].finditer(line)]
+            for m in re.finditer(r"\[(第 ?\d+ ?講|講義 ?\d+|[Ll]ecture \d+)\]\([^)]*\)", line):
+                if not CROSS_REF_STYLE[lang].fullmatch(m[0]):
+                    bad.append(f"{path.name}:{n}: '{m[0]}' is not in the style of the other cross-references")
+    assert not bad, "\n".join(bad)

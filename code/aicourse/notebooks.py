@@ -124,6 +124,7 @@ def _describe(path: Path, nb, exc: Exception) -> str:
 def _run(path: Path, profile: str, directory: Path) -> Executed:
     import nbformat
     from nbclient import NotebookClient
+    from traitlets.config import Config
 
     started = time.perf_counter()
     nb = nbformat.read(path, as_version=4)
@@ -132,8 +133,12 @@ def _run(path: Path, profile: str, directory: Path) -> Executed:
     env = {k: v for k, v in os.environ.items() if k != "MPLBACKEND"}  # the inline backend, as on Colab
     env.update(AICOURSE_PROFILE=profile, HF_HUB_OFFLINE="1")
     try:
+        # Unix sockets in the run's folder rather than TCP on localhost: nothing listens on a port,
+        # and ipykernel has no reason to warn that the traffic is unencrypted.
+        config = Config()
+        config.KernelManager.transport, config.KernelManager.ip = "ipc", os.path.join(workdir, "kernel")
         client = NotebookClient(nb, timeout=TIMEOUT_S, kernel_name="python3", allow_errors=False,
-                                resources={"metadata": {"path": workdir}})
+                                resources={"metadata": {"path": workdir}}, config=config)
         try:
             client.execute(env=env)
         except Exception as exc:  # noqa: BLE001  (named with notebook and cell; nothing is cached)
