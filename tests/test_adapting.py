@@ -91,3 +91,12 @@ def test_remove_lora_gives_back_the_base_model():
     x = torch.randn(5, 6)
     assert not torch.allclose(lora(x), model(x))
     assert torch.equal(remove_lora(lora)(x), model(x))
+
+
+def test_a_comparison_is_worded_by_the_sign_of_the_run_s_difference():
+    from aicourse.i18n import by_sign
+
+    words = dict(above=("{d} 高い", "{d} higher"), below=("{d} 低い", "{d} lower"), same=("同じ", "the same"))
+    assert by_sign(2.5, **words) == ("2.5 高い", "2.5 higher")
+    assert by_sign(-0.5, **words) == ("0.5 低い", "0.5 lower")
+    assert by_sign(0.0, **words) == ("同じ", "the same")

@@ -19,3 +19,19 @@ class Text:
 
     def __call__(self, ja: str, en: str) -> str:
         return ja if self.lang == "ja" else en
+
+
+def by_sign(difference: float, above: tuple[str, str], below: tuple[str, str], same: tuple[str, str]) -> tuple[str, str]:
+    """The (ja, en) wording of a comparison, chosen by the sign of ``difference``.
+
+    ``above`` and ``below`` may use ``{d}``, which receives the size of the difference, so a page
+    sentence stays true whichever way a run comes out: ``by_sign(a - b, ("{d} 高い", "{d} higher"), …)``.
+    """
+    if difference > 0:
+        ja, en = above
+    elif difference < 0:
+        ja, en = below
+    else:
+        ja, en = same
+    size = f"{abs(difference):.1f}"
+    return ja.format(d=size), en.format(d=size)

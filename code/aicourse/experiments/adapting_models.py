@@ -24,6 +24,7 @@ from aicourse.data import digits
 from aicourse.figures import Context, experiment
 from aicourse.figures.diagram import arrow, box, canvas
 from aicourse.figures.style import PALETTE
+from aicourse.i18n import by_sign
 from aicourse.training import count_parameters, evaluate, mlp
 
 
@@ -126,15 +127,13 @@ def adapting_models(ctx: Context) -> None:
         ja, en = "二つの方法は同じエポックで基準に届き", "the two methods reach the mark in the same epoch"
     ctx.value("lora_speed", e_lora - e_full, ja=ja, en=en)
     gap = round(100 * (acc_full - acc_lora), 1)
-    if gap > 0:
-        ja = f"{p['epochs']} エポック後の LoRA の正解率は全体のファインチューニングより {gap:.1f} ポイント低くなりました"
-        en = f"after {p['epochs']} epochs LoRA is {gap:.1f} points below full fine-tuning"
-    elif gap < 0:
-        ja = f"{p['epochs']} エポック後の LoRA の正解率は全体のファインチューニングより {-gap:.1f} ポイント高くなりました"
-        en = f"after {p['epochs']} epochs LoRA is {-gap:.1f} points above full fine-tuning"
-    else:
-        ja = f"{p['epochs']} エポック後の LoRA の正解率は全体のファインチューニングと同じになりました"
-        en = f"after {p['epochs']} epochs LoRA matches full fine-tuning"
+    ja, en = by_sign(gap,
+                     above=(f"{p['epochs']} エポック後の LoRA の正解率は全体のファインチューニングより {{d}} ポイント低くなりました",
+                            f"after {p['epochs']} epochs LoRA is {{d}} points below full fine-tuning"),
+                     below=(f"{p['epochs']} エポック後の LoRA の正解率は全体のファインチューニングより {{d}} ポイント高くなりました",
+                            f"after {p['epochs']} epochs LoRA is {{d}} points above full fine-tuning"),
+                     same=(f"{p['epochs']} エポック後の LoRA の正解率は全体のファインチューニングと同じになりました",
+                           f"after {p['epochs']} epochs LoRA matches full fine-tuning"))
     ctx.value("lora_final", gap, ja=ja, en=en)
 
     # 2c. The notebook's "Try it": LoRA at several ranks, alpha = 2r (so alpha / r stays 2).
@@ -162,15 +161,13 @@ def adapting_models(ctx: Context) -> None:
               detail=f"full {n_full}; " + ", ".join(f"rank {r}: {n}" for r, (n, _) in sweep.items()))
     a_mid, a_top = 100 * sweep[others[0]][1], 100 * sweep[others[-1]][1]
     diff = round(a_top - a_mid, 1)
-    if diff > 0:
-        ja = f"ランク {others[-1]} はランク {others[0]} より {diff:.1f} ポイント高くなりました"
-        en = f"rank {others[-1]} is {diff:.1f} points above rank {others[0]}"
-    elif diff < 0:
-        ja = f"ランク {others[-1]} はランク {others[0]} より {-diff:.1f} ポイント低くなりました"
-        en = f"rank {others[-1]} is {-diff:.1f} points below rank {others[0]}"
-    else:
-        ja = f"ランク {others[-1]} とランク {others[0]} の正解率は同じでした"
-        en = f"ranks {others[0]} and {others[-1]} reach the same accuracy"
+    ja, en = by_sign(diff,
+                     above=(f"ランク {others[-1]} はランク {others[0]} より {{d}} ポイント高くなりました",
+                            f"rank {others[-1]} is {{d}} points above rank {others[0]}"),
+                     below=(f"ランク {others[-1]} はランク {others[0]} より {{d}} ポイント低くなりました",
+                            f"rank {others[-1]} is {{d}} points below rank {others[0]}"),
+                     same=(f"ランク {others[-1]} とランク {others[0]} の正解率は同じでした",
+                           f"ranks {others[0]} and {others[-1]} reach the same accuracy"))
     ctx.value("sweep_top_vs_mid", diff, ja=ja, en=en)
 
     # 3. int8 quantization of the base model's real weights.
