@@ -22,7 +22,7 @@ from aicourse.data import digits
 from aicourse.figures import Context, experiment
 from aicourse.figures.diagram import arrow, box, canvas
 from aicourse.figures.style import PALETTE
-from aicourse.models.vae import VAE, latent_walk, sample, train_vae
+from aicourse.models.vae import VAE, binarize, latent_walk, sample, train_vae
 from aicourse.training import count_parameters, memory_bytes
 
 # Stable Diffusion v1's U-Net: about 860 million parameters (Rombach et al., 2022, arXiv:2112.10752).
@@ -48,6 +48,9 @@ CONFIDENT = 0.9  # a classifier probability counted as a confident reading of a 
 def creative_generation(ctx: Context) -> None:
     p = ctx.params
     x_train, y_train, x_val, y_val = digits(seed=0)
+    # Black-and-white digits, as in lecture 13: with 0/1 pixels the Bernoulli decoder's loss is a
+    # true negative ELBO (a bound on −log p(x)); on grey levels it would bound nothing.
+    x_train, x_val = binarize(x_train), binarize(x_val)
     torch.manual_seed(0)
     model = VAE(hidden=p["hidden"], z_dim=p["latent"])
     history = train_vae(model, x_train, x_val, epochs=p["epochs"],

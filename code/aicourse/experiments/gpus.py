@@ -121,7 +121,7 @@ def size_effect_wording(smallest: int, peak_n: int, cpu_largest: int, ratio: flo
                 "en": f"In this run the CPU was fastest at the smallest size, $n$ = {smallest}, and slower for larger matrices: "
                       "the opposite of the usual pattern, possibly because other work was running on the machine at the same time."}
     if peak_n == cpu_largest:
-        where_ja, where_en = f"測った中で最大の $n$ = {peak_n} で最も速く", f"was fastest at the largest size measured, $n$ = {peak_n}"
+        where_ja, where_en = f"測った中で最大の $n$ = {peak_n} で最も速くなり", f"was fastest at the largest size measured, $n$ = {peak_n}"
     else:
         where_ja = f" $n$ = {peak_n} で最も速くなり、それより大きな行列ではかえって遅くなり"
         where_en = f"was fastest at $n$ = {peak_n} and slower again for larger matrices"

@@ -71,6 +71,7 @@ def learning_from_data(ctx: Context) -> None:
     ctx.value("epochs", p["epochs"])
     ctx.value("lr", p["lr"])
     ctx.value("batch_size", p["batch_size"])
+    ctx.value("updates_per_epoch", -(-len(x_train) // p["batch_size"]))  # ceil: the last mini-batch may be short
     ctx.value("first_train_loss", history.train_loss[0], "{:.3f}")
     ctx.value("final_train_loss", history.train_loss[-1], "{:.3f}")
     ctx.value("final_val_loss", history.val_loss[-1], "{:.3f}")
@@ -212,6 +213,9 @@ def record_lr_sweep(ctx: Context, data, history) -> None:
               detail=f"lowest: {', '.join(f'{k} {min(v):.3f}' for k, v in curves.items())}")
     ctx.check(curves["small"][4] > curves["mid"][4] and curves["small"][4] > curves["large"][4],
               claim=claim + "the smallest learning rate is the slowest: after five epochs its loss is the highest",
+              detail=f"after 5 epochs: {', '.join(f'{k} {v[4]:.3f}' for k, v in curves.items())}")
+    ctx.check(curves["large"][4] < curves["mid"][4],
+              claim=claim + "the largest learning rate falls fastest at first (lowest loss after five epochs)",
               detail=f"after 5 epochs: {', '.join(f'{k} {v[4]:.3f}' for k, v in curves.items())}")
     ctx.check(rise["large"] > 5 * rise["mid"] and rise["large"] > 0.1,
               claim=claim + "the largest learning rate makes the validation loss jump up between epochs",
