@@ -40,6 +40,19 @@ def test_notebook_runs_top_to_bottom(path):
             assert shown, f"{path.relative_to(ROOT)}: cell {i} calls plt.show() but displays no figure"
 
 
+HUB_NOTEBOOKS = [p for p in NOTEBOOKS if "from_pretrained(" in p.read_text(encoding="utf-8")]
+
+
+@pytest.mark.parametrize("path", HUB_NOTEBOOKS, ids=lambda p: p.stem)
+def test_a_notebook_that_loads_hub_weights_still_runs_offline_in_the_full_profile(path):
+    """The deploy builds the full profile with the hub off (HF_HUB_OFFLINE=1): such a notebook must
+    fall back to local parts there instead of failing to download (Colab, online, loads the real ones)."""
+    try:
+        execute(path, "full")
+    except NotebookError as exc:
+        pytest.fail(str(exc))
+
+
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
 def test_committed_notebook_carries_no_outputs(path):
     nb = json.loads(path.read_text(encoding="utf-8"))

@@ -73,6 +73,18 @@ def _plot(t, losses):
     return fig
 '''
 
+THREADS = '''
+"""A throwaway experiment that records the torch threads it was given."""
+import torch
+
+from aicourse.figures import experiment
+
+
+@experiment(name="{name}", figures=[], quick={{}}, full={{}})
+def run(ctx):
+    ctx.value("threads", torch.get_num_threads())
+'''
+
 CLAIMS = '''
 from aicourse.figures import experiment
 
@@ -232,6 +244,20 @@ def test_one_job_and_two_jobs_give_the_same_bytes(lab, tmp_path, monkeypatch):
     figures = [rel for rel in a if not rel.endswith(cache.ENTRY_FILE)]
     assert len(figures) >= 13 and {rel: a[rel] for rel in figures} == {rel: b.get(rel) for rel in figures}
     assert one.values() == two.values()
+
+
+def test_each_experiment_gets_one_torch_thread_alone_or_beside_others(lab, tmp_path, monkeypatch):
+    """More threads change the last bits (see TORCH_THREADS in build.py): one, whatever --jobs and the number run."""
+    import torch
+
+    before = torch.get_num_threads()
+    lab("solo", THREADS.format(name="solo"))
+    alone = build("quick", jobs=1)  # in this process, the only experiment to run
+    assert alone.values()["solo"]["threads"]["en"] == "1" and torch.get_num_threads() == before
+    lab("pair", THREADS.format(name="pair"))
+    monkeypatch.setenv("AICOURSE_CACHE", str(tmp_path / "side-by-side"))
+    beside = build("quick", jobs=2)  # two worker processes
+    assert {name: v["threads"]["en"] for name, v in beside.values().items()} == {"pair": "1", "solo": "1"}
 
 
 def test_in_parallel_a_broken_experiment_fails_alone(lab, capsys):

@@ -26,7 +26,9 @@ from aicourse.figures import cache
 
 CACHE_ENV = "AICOURSE_NOTEBOOK_CACHE"
 SEAL = "entry.json"
-TIMEOUT_S = 900  # per cell: the longest quick cells train for a few seconds; full ones for minutes
+# Per cell. Quick cells train for seconds; a full one on a CPU runner (notebook 14's DDPM, about
+# 750 s here) for many minutes, so the full profile allows an hour before calling a cell hung.
+TIMEOUT_S = {"quick": 900, "full": 3600}
 
 
 class NotebookError(Exception):
@@ -57,7 +59,8 @@ def _code(nb: dict) -> str:
 
 def imported_sources(path: Path) -> list[Path]:
     """Every course module the notebook's code imports, directly or not."""
-    tree = ast.parse(_code(json.loads(path.read_text(encoding="utf-8"))), filename=str(path))
+    with cache.AST_LOCK:  # see there: not thread-safe on some 3.11 releases
+        tree = ast.parse(_code(json.loads(path.read_text(encoding="utf-8"))), filename=str(path))
     names: set[str] = set()
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):
@@ -137,7 +140,7 @@ def _run(path: Path, profile: str, directory: Path) -> Executed:
         # and ipykernel has no reason to warn that the traffic is unencrypted.
         config = Config()
         config.KernelManager.transport, config.KernelManager.ip = "ipc", os.path.join(workdir, "kernel")
-        client = NotebookClient(nb, timeout=TIMEOUT_S, kernel_name="python3", allow_errors=False,
+        client = NotebookClient(nb, timeout=TIMEOUT_S[profile], kernel_name="python3", allow_errors=False,
                                 resources={"metadata": {"path": workdir}}, config=config)
         try:
             client.execute(env=env)

@@ -68,6 +68,19 @@ def _import(spec: ExperimentSpec) -> None:
     loader_spec.loader.exec_module(module)
 
 
+# Torch threads per experiment, whatever --jobs and however many experiments run. Issue 17 allows
+# an experiment running alone all the cores (max(1, cores // min(jobs, experiments to run))), but
+# the thread count changes the results: oneDNN's convolutions sum in another order, so lecture 11's
+# U-Net (quick profile) quoted other numbers with 2 threads than with 1 (mse_no_skip 0.0483 against
+# 0.0472) and drew other PNG bytes. Its figures would then depend on how many experiments happened
+# to be rebuilt beside it, and the cache, keyed on inputs only, could not say which. So one thread:
+# the same bytes whatever N (tests/test_pipeline.py). The price: an experiment rebuilt alone on a
+# CPU leaves the other cores idle (benchmarks/cpu_full.py gives its one-thread time). Beside others,
+# one thread each is also the fastest (contending threads were up to 27x slower on 2 shared cores).
+# An experiment that measures the CPU itself (gpus) sets its own thread count.
+TORCH_THREADS = 1
+
+
 def run_one(spec: ExperimentSpec, profile: str, key: str) -> cache.Entry:
     """Import, run and seal one experiment; any failure becomes an ExperimentError naming it."""
     from aicourse.figures.experiment import Context, registered
@@ -91,11 +104,8 @@ def run_one(spec: ExperimentSpec, profile: str, key: str) -> cache.Entry:
         import torch
 
         torch.manual_seed(0)
-        # The course's models are small: on the CPU one thread is faster than several contending
-        # ones (measured up to 27x on 2 shared cores). An experiment that measures the CPU itself
-        # (gpus) sets its own thread count.
         threads = torch.get_num_threads()
-        torch.set_num_threads(1)
+        torch.set_num_threads(TORCH_THREADS)
         ctx = Context(spec.name, profile, spec.params_for(profile), spec.figures, Path(tmp), _device(profile))
         try:
             fn(ctx)

@@ -7,6 +7,10 @@ the libraries that compute and draw. An entry is a folder written under a
 temporary name and renamed into place, with ``entry.json`` (file hashes, quoted
 values) written last; an entry whose files do not match their hashes is
 treated as absent and rebuilt, never served.
+
+Exports for interactive figures (``Context.export``) are files of the entry like any figure,
+under ``interactive/``: the same key, hashes and rebuild. ``Entry.exports()`` lists them and
+``read_export`` opens one, failing with the file's name if it is missing or damaged.
 """
 
 from __future__ import annotations
@@ -17,15 +21,22 @@ import json
 import os
 import platform
 import shutil
+import threading
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
 
+from aicourse.figures.experiment import EXPORT_DIR, EXPORT_META_KEY
 from aicourse.figures.spec import PACKAGE_DIR, ExperimentSpec
 
 LIBRARIES = ("torch", "diffusers", "matplotlib", "numpy", "scikit-learn", "pillow")
 ENTRY_FILE = "entry.json"
 CACHE_ENV = "AICOURSE_CACHE"
+
+
+# ast.parse is not safe in threads on some CPython 3.11 releases ("AST constructor recursion
+# depth mismatch"), and notebooks' keys are computed in threads: parse one file at a time.
+AST_LOCK = threading.Lock()
 
 
 def cache_root() -> Path:
@@ -53,7 +64,9 @@ def _imports(path: Path) -> set[str]:
     else:  # an experiment kept outside the package (tests): only absolute imports matter
         module = path.stem
     package = module if path.name == "__init__.py" else module.rpartition(".")[0]
-    for node in ast.walk(ast.parse(path.read_bytes())):
+    with AST_LOCK:
+        tree = ast.parse(path.read_bytes())
+    for node in ast.walk(tree):
         if isinstance(node, ast.Import):
             names.update(alias.name for alias in node.names)
         elif isinstance(node, ast.ImportFrom):
@@ -132,6 +145,39 @@ class Entry:
             if lang_dir == lang and filename.rsplit(".", 1)[0] == figure:
                 return rel, self.directory / rel
         raise KeyError(f"{self.spec.name} made no '{figure}' in '{lang}'")
+
+    def exports(self) -> dict[str, tuple[str, str]]:
+        """Export name -> (weights file, test file), as paths relative to the entry."""
+        out = {}
+        for rel in self.files:
+            folder, _, filename = rel.partition("/")
+            if folder == EXPORT_DIR and filename.endswith(".safetensors") and not filename.endswith(".test.safetensors"):
+                name = filename.removesuffix(".safetensors")
+                out[name] = (rel, f"{EXPORT_DIR}/{name}.test.safetensors")
+        return out
+
+
+class ExportError(Exception):
+    """An export file that is missing or unreadable; the message names the file."""
+
+
+def read_export(path: Path) -> tuple[dict, dict]:
+    """The tensors (name -> numpy array) and metadata of one export file (``Context.export``)."""
+    path = Path(path)
+    if not path.is_file():
+        raise ExportError(f"{path}: export file is missing (rerun its experiment: python -m aicourse figures build)")
+    from safetensors import SafetensorError
+    from safetensors.numpy import load
+
+    try:
+        data = path.read_bytes()
+        tensors = load(data)
+        header_len = int.from_bytes(data[:8], "little")
+        header = json.loads(data[8 : 8 + header_len])
+        meta = json.loads(header.get("__metadata__", {}).get(EXPORT_META_KEY, "{}"))
+    except (OSError, ValueError, SafetensorError) as exc:
+        raise ExportError(f"{path}: not a readable safetensors export ({exc})") from None
+    return tensors, meta
 
 
 def entry_dir(spec: ExperimentSpec, profile: str, key: str) -> Path:

@@ -1,8 +1,15 @@
-"""The ``@experiment`` decorator and the :class:`Context` an experiment works with."""
+"""The ``@experiment`` decorator and the :class:`Context` an experiment works with.
+
+Besides figures, an experiment can export what an interactive figure runs in the page
+(``Context.export``): its weights and a few test inputs with torch's outputs, written into the
+same cache entry as its figures and published with them (see ``aicourse.site.interactive``).
+"""
 
 from __future__ import annotations
 
+import json
 import math
+import re
 import sys
 import time
 from pathlib import Path
@@ -12,6 +19,11 @@ from aicourse import LANGS
 from aicourse.i18n import Text
 
 _REGISTRY: dict[str, Callable] = {}
+
+EXPORT_DIR = "interactive"  # an entry's exports: interactive/<name>.safetensors and <name>.test.safetensors
+EXPORT_NAME = re.compile(r"^[a-z0-9][a-z0-9-]*$")
+EXPORT_DTYPES = ("float32", "float16")
+EXPORT_META_KEY = "aicourse"  # safetensors metadata: one key holding sorted JSON, so the bytes are reproducible
 
 
 def experiment(*, name: str, figures: tuple | list, quick: dict | None = None, full: dict | None = None, lecture: str = ""):
@@ -93,6 +105,37 @@ class Context:
         for lang in LANGS:
             save_gif(frames(Text(lang)), self._path(figure, lang, "gif"), duration_ms)
 
+    # -- interactive figures -------------------------------------------------------
+    def export(self, name: str, tensors: dict, *, tests: dict | None = None, meta: dict | None = None,
+               dtype: str = "float32") -> None:
+        """Export what the interactive figure ``name`` runs in the page, into this run's cache entry.
+
+        Writes ``interactive/<name>.safetensors`` with ``tensors`` (name -> torch tensor or numpy
+        array: the weights, under their ``state_dict`` names, and any data the figure draws) and
+        ``interactive/<name>.test.safetensors`` with ``tests`` (test inputs and torch's outputs for
+        them; the browser check runs the inputs through the page's model and compares). ``meta``
+        (JSON-serialisable: thresholds, labels, layer sizes) goes into the weights file's metadata
+        under the key ``"aicourse"``, with ``experiment`` and ``profile`` added.
+
+        ``dtype="float16"`` halves the bytes a page loads; the page then runs the rounded weights,
+        so compute ``tests`` from ``{k: v.half().float()}``, not from the trained float32 ones.
+        A page shows the export with ``{{ interactive: name }}`` and ``docs/assets/javascripts/
+        interactive/<name>.js`` (see the README, "Interactive figures").
+        """
+        from safetensors.numpy import save_file
+
+        if not EXPORT_NAME.match(name):
+            raise ValueError(f"export name {name!r}: use lower-case letters, digits and '-' (it names a .js module)")
+        if dtype not in EXPORT_DTYPES:
+            raise ValueError(f"export '{name}': dtype {dtype!r} is not one of {', '.join(EXPORT_DTYPES)}")
+        out = self.out / EXPORT_DIR
+        out.mkdir(parents=True, exist_ok=True)
+        info = {**(meta or {}), "experiment": self.name, "profile": self.profile, "dtype": dtype}
+        metadata = {EXPORT_META_KEY: json.dumps(info, sort_keys=True, ensure_ascii=False)}
+        save_file(_arrays(name, tensors, dtype), str(out / f"{name}.safetensors"), metadata=metadata)
+        save_file(_arrays(name, tests or {}, "float32"), str(out / f"{name}.test.safetensors"),
+                  metadata={EXPORT_META_KEY: json.dumps({"experiment": self.name, "export": name}, sort_keys=True)})
+
     # -- progress -------------------------------------------------------------
     def progress(self, step: int, total: int, what: str = "step", **numbers) -> None:
         """Report progress to the terminal, at most every two seconds (and at the last step)."""
@@ -102,3 +145,18 @@ class Context:
         self._last_report = now
         extra = " ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in numbers.items())
         print(f"  [{self.name}] {what} {step}/{total} {extra}".rstrip(), file=sys.stderr, flush=True)
+
+
+def _arrays(export: str, tensors: dict, dtype: str) -> dict:
+    """Contiguous little-endian numpy arrays of ``dtype``; a non-finite value is named, never written."""
+    import numpy as np
+
+    arrays = {}
+    for key, value in tensors.items():
+        if hasattr(value, "detach"):  # a torch tensor
+            value = value.detach().cpu().numpy()
+        array = np.ascontiguousarray(np.asarray(value, dtype=np.float32))
+        if not np.isfinite(array).all():
+            raise ValueError(f"export '{export}': tensor '{key}' holds non-finite values")
+        arrays[key] = array.astype(dtype) if dtype != "float32" else array
+    return arrays

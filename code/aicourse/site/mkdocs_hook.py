@@ -17,7 +17,7 @@ from mkdocs.structure.files import File, Files
 from mkdocs.utils import get_relative_url
 
 from aicourse import LANGS
-from aicourse.site import pages
+from aicourse.site import interactive, pages
 from aicourse.site.content import ContentError, check_twins, load_glossary, load_syllabus
 
 HOME = "ホーム"  # translated by nav_translations in mkdocs.yml
@@ -177,6 +177,17 @@ def _figure_lookup(page, lang, config):
     return lookup
 
 
+def _interactive_lookup(page, config):
+    """Exported models for ``{{ interactive: NAME }}`` (aicourse.site.interactive); None without figures."""
+    result = _state.get("figures")
+    if result is None:
+        return None
+    branch = config.extra.get("branch", "main")
+    return interactive.lookup_for(interactive.exports(result.entries), page.url, Path(config.docs_dir),
+                                  lambda path: pages.source_url(config.repo_url, branch, path),
+                                  pages.source_url(config.repo_url, branch, "README.md") + PROFILE_HELP)
+
+
 def _pixel_size(path: Path) -> tuple[int, int]:
     if path.suffix == ".svg":
         import re
@@ -205,6 +216,7 @@ def on_page_markdown(markdown, page, config, files):
                 lectures, _state["parts"], lang, exists, has_nb,
                 colab=lambda lec: pages.colab_url(config.repo_url, config.extra.get("branch", "main"), lec.notebook())),
             "glossary": lambda: pages.glossary_table(_state["terms"], lectures, lang, exists),
+            "gallery": lambda: _gallery(page, lang, config, exists),
         })
         result = _state.get("figures")
         if result is not None:
@@ -212,6 +224,7 @@ def on_page_markdown(markdown, page, config, files):
         else:
             markdown = pages.VALUE_RE.sub("…", markdown)
         markdown = pages.render_figures(markdown, src, lang, _figure_lookup(page, lang, config))
+        markdown = interactive.render(markdown, src, lang, _interactive_lookup(page, config))  # loads its script
     except pages.PageError as exc:
         raise PluginError(str(exc)) from None
 
@@ -227,16 +240,60 @@ def on_page_markdown(markdown, page, config, files):
     return markdown
 
 
+def _gallery(page, lang, config, exists) -> str:
+    """The home page's gallery: the lightest figure of each written lecture (aicourse.site.gallery)."""
+    from aicourse.site import gallery
+
+    docs, result = Path(config.docs_dir), _state.get("figures")
+    owners = result.figures() if result is not None else {}
+    lookup = _figure_lookup(page, lang, config)
+
+    def path_of(name):
+        entry = owners.get(name)
+        return entry.figure_path(name, lang)[1] if entry is not None else None
+
+    items = []
+    for lec in _state["lectures"]:
+        if not exists(lec):
+            continue
+        figures = gallery.page_figures((docs / lec.page(lang)).read_text(encoding="utf-8"))
+        chosen = gallery.choose(figures, path_of) if result is not None else (figures[:1] or [None])[0]
+        ref = lookup(chosen[0]) if chosen else None
+        if ref is None:
+            continue
+        items.append(gallery.Item(lec.number, lec.title[lang], get_relative_url(f"{_lang_prefix(lang)}lectures/{lec.id}/", page.url),
+                                  ref.url, chosen[1], ref.width, ref.height))
+    return gallery.gallery_html(items, lang)
+
+
+def _lang_prefix(lang: str) -> str:
+    return "" if lang == LANGS[0] else f"{lang}/"
+
+
 def on_page_content(html, page, config, files):
     from aicourse.site.external_links import add_noopener
-    from aicourse.site.math import Katex, MathError, render_notebook_math, render_page_math
+    from aicourse.site.math import Katex, MathError, _typeset, render_notebook_math, render_page_math
 
     if "katex" not in _state:
         _state["katex"] = Katex(_state["root"] / "node_modules" / "katex")
     notebook = getattr(page.file, "lecture", None) is not None
     src = page.file.notebook_source if notebook else f"docs/{page.file.src_uri}"
+    lang = _lang(config)
+    if notebook:  # readable anchors for its headings and a table of contents in the page's language
+        html = _notebook_headings(html, page, config, lang)
     try:
         html, formulas = (render_notebook_math if notebook else render_page_math)(html, _state["katex"], src)
+        if not notebook and page.file.src_uri.startswith("lectures/"):  # glossary marks (glossary_marks.py)
+            from aicourse.site.glossary_marks import Matcher, mark_terms
+
+            key = (lang, id(_state["terms"]))  # the terms are read again when `mkdocs serve` rebuilds
+            matchers = _state.setdefault("matchers", {})
+            if key not in matchers:
+                matchers[key] = Matcher(_state["terms"], lang)
+            marked = mark_terms(html, _state["terms"], lang, get_relative_url(f"{_lang_prefix(lang)}glossary/", page.url),
+                                math=lambda tex: _typeset(_state["katex"], tex, False, "docs/_data/glossary"),
+                                matcher=matchers[key])
+            html, formulas = marked.html, formulas + marked.math
     except MathError as exc:
         raise PluginError(str(exc)) from None
     page.meta["math"] = formulas > 0  # overrides/main.html links KaTeX's stylesheet only then
@@ -253,6 +310,19 @@ def on_page_content(html, page, config, files):
             lecture=f"../../lectures/{lec.id}/",
         )
     return add_noopener(html, config.site_url)
+
+
+def _notebook_headings(html, page, config, lang):
+    from mkdocs.structure.toc import get_toc
+    from pymdownx.slugs import slugify as pymdownx_slugify
+
+    from aicourse.site.glossary_marks import drop_unused_scripts, notebook_headings
+
+    toc_config = config.mdx_configs.get("toc", {})
+    slugify = toc_config.get("slugify") or pymdownx_slugify(case="lower")  # the lecture pages' slugs
+    result = notebook_headings(html, lang, slugify, toc_config.get("separator", "-"))
+    page.toc = get_toc(result.toc)
+    return drop_unused_scripts(result.html)
 
 
 class LanguageLinks:

@@ -5,7 +5,8 @@ Authors write three things the engine does not know:
 * ``![alt text](figure:loss-curve "caption")`` on a line of its own: a figure made
   by an experiment, in the page's language, with a link to the code that drew it;
 * ``{{ learning-from-data.final_val_loss }}``: a number recorded by a run;
-* ``{{ syllabus }}`` and ``{{ glossary }}``: tables built from ``docs/_data``.
+* ``{{ syllabus }}`` and ``{{ glossary }}``: tables built from ``docs/_data``;
+  ``{{ gallery }}``: the home page's figures, one per lecture (``aicourse.site.gallery``).
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from aicourse.site.content import Lecture, Term
 
 FIGURE_RE = re.compile(r'^!\[(?P<alt>[^\]]*)\]\(figure:(?P<name>[\w.-]+)(?:\s+"(?P<caption>[^"]*)")?\)[ \t]*$', re.M)
 VALUE_RE = re.compile(r"\{\{\s*(?P<exp>[\w-]+)\.(?P<key>\w+)\s*\}\}")
-TABLE_RE = re.compile(r"\{\{\s*(?P<table>syllabus|glossary)\s*\}\}")
+TABLE_RE = re.compile(r"\{\{\s*(?P<table>syllabus|glossary|gallery)\s*\}\}")
 
 
 class PageError(Exception):
@@ -116,8 +117,11 @@ def glossary_table(terms: list[Term], lectures: list[Lecture], lang: str, exists
     by_id = {lec.id: lec for lec in lectures}
     rows = [f"| {t('日本語', 'Japanese')} | {t('英語', 'English')} | {t('意味', 'Meaning')} | {t('講義', 'Lecture')} |",
             "|---|---|---|---|"]
-    for term in terms:
-        ja = f"{term.ja}" + (f"<br><small>{term.reading}</small>" if term.reading else "")
+    from aicourse.site.glossary_marks import term_anchors
+
+    for term, anchor in zip(terms, term_anchors(terms)):
+        # The row's anchor, the same in both languages: the lecture pages' glossary marks link here.
+        ja = f'<span class="gloss-anchor" id="{anchor}"></span>{term.ja}' + (f"<br><small>{term.reading}</small>" if term.reading else "")
         if term.lecture:
             lec = by_id[term.lecture]
             where = f"[{lec.number:02d}](lectures/{lec.id}.md)" if exists(lec) else f"{lec.number:02d}"
