@@ -41,7 +41,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
 from site_server import SiteServer  # noqa: E402
 
-PAGES = {"lectures/13-vae/": "vae-latent"}
+PAGES = {"lectures/13-vae/": "vae-latent", "lectures/06-adapting-models/": "quant-bits", "lectures/12-score-sde/": "sde-sampler", "lectures/10-clip/": "clip-zero-shot"}
 LANGS = ("", "en/")
 BYTES_TARGET, UPDATE_TARGET_MS, THROTTLE = 150_000, 16.0, 4
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
@@ -62,7 +62,34 @@ def drag_vae_latent(page, updates: int) -> tuple[str, int]:
     return "vae-latent:pointer", done // 20
 
 
-DRIVERS = {"vae-latent": drag_vae_latent}
+def step_quant_bits(page, updates: int) -> tuple[str, int]:
+    """Steps the bit slider with the arrow keys, ``updates`` key presses; returns the timing label and the presses."""
+    page.locator(".quant-bits__slider").focus()
+    for i in range(updates):
+        page.keyboard.press("ArrowLeft" if (i // 6) % 2 == 0 else "ArrowRight")
+    return "quant-bits:slider", updates
+
+
+
+def step_sde_time(page, updates: int) -> tuple[str, int]:
+    """Steps the score sampler's time slider with the arrow keys; returns the timing label and the presses."""
+    page.locator(".sde-sampler__time").focus()
+    for i in range(updates):
+        page.keyboard.press("ArrowRight" if (i // 20) % 2 == 0 else "ArrowLeft")
+    return "sde-sampler:slider", updates
+
+
+def toggle_clip_cells(page, updates: int) -> tuple[str, int]:
+    """Toggles cells of the CLIP drawing grid with Space, moving right after each; returns the label and presses."""
+    page.locator('.clip-zero-shot__grid [role="gridcell"]').first.focus()
+    for i in range(updates):
+        page.keyboard.press("Space")
+        page.keyboard.press("ArrowRight" if (i // 7) % 2 == 0 else "ArrowLeft")
+    return "clip-zero-shot:draw", updates
+
+
+DRIVERS = {"vae-latent": drag_vae_latent, "quant-bits": step_quant_bits, "sde-sampler": step_sde_time,
+           "clip-zero-shot": toggle_clip_cells}
 
 EVENT_TIMING = """() => { window.__eventDurations = {pointerdown: [], pointerup: []};
   new PerformanceObserver(list => { for (const e of list.getEntries())

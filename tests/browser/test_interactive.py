@@ -21,7 +21,7 @@ from urllib.parse import urlsplit
 import pytest
 from site_server import SiteServer
 
-PAGES = {"lectures/13-vae/": "vae-latent"}  # page -> its interactive figure (add lectures 06, 10, 12 here)
+PAGES = {"lectures/13-vae/": "vae-latent", "lectures/06-adapting-models/": "quant-bits", "lectures/12-score-sde/": "sde-sampler", "lectures/10-clip/": "clip-zero-shot"}  # page -> its interactive figure (add lectures 06, 10, 12 here)
 LANGS = {"ja": "", "en": "en/"}
 JAPANESE = re.compile(r"[\u3040-\u30ff\u3400-\u9fff]")
 TOLERANCE = 1e-4

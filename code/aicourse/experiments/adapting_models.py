@@ -239,9 +239,47 @@ def adapting_models(ctx: Context) -> None:
               en="on this easy task even 4 bits barely lower the accuracy" if drop4 <= 1.0
               else f"with 4 bits the accuracy drops by up to {drop4:.1f} points")
 
+    export_quant_bits(ctx, base, old[2], old[3])
+
     ctx.figure("fine-tuning-flow", lambda t: draw_flow(t, n_full, len(new[0]), base_new_acc, acc_full))
     ctx.figure("full-vs-lora", lambda t: draw_compare(t, n_full, n_lora, h_full, h_lora, p["rank"]))
     ctx.figure("int8-quantization", lambda t: draw_quant(t, first, q, err, scale.item()))
+
+
+QUANT_TEST_BITS = (2, 3, 4, 6, 8)
+
+
+def export_quant_bits(ctx: Context, base: nn.Sequential, x_val: torch.Tensor, y_val: torch.Tensor) -> None:
+    """The interactive figure ``quant-bits`` (lecture 06): the base model and the validation digits 0–4.
+
+    The weights go out in float16 (the page's budget), so the page quantizes the float16-rounded
+    weights; the test vectors are computed from that rounded model with ``quantize_symmetric``
+    (per tensor, as the static figure): for each width, the error over every Linear weight, the
+    logits of a few inputs and the accuracy on the validation digits. The pixels (k/16) and the
+    labels are exact in float16.
+    """
+    rounded = copy.deepcopy(base)
+    with torch.no_grad():
+        for m in rounded:
+            if isinstance(m, nn.Linear):
+                m.weight.copy_(m.weight.half().float())
+                m.bias.copy_(m.bias.half().float())
+    layers = [f"{i}" for i, m in enumerate(rounded) if isinstance(m, nn.Linear)]
+    weights = {k: v for k, v in rounded.state_dict().items()}
+    tests = {"bits": torch.tensor(QUANT_TEST_BITS, dtype=torch.float32), "x": x_val[:5]}
+    errs, logits, accs = [], [], []
+    with torch.no_grad():
+        for bits in QUANT_TEST_BITS:
+            qm = quantized_copy(rounded, False, bits=bits)
+            e = torch.cat([(a.weight - b.weight).abs().flatten()
+                           for a, b in zip(rounded, qm) if isinstance(a, nn.Linear)])
+            errs.append([e.max().item(), e.mean().item()])
+            logits.append(qm(x_val[:5]))
+            accs.append((qm(x_val).argmax(1) == y_val).float().mean().item())
+    tests.update(error=torch.tensor(errs), logits=torch.stack(logits), accuracy=torch.tensor(accs))
+    ctx.export("quant-bits", {**weights, "val.x": x_val, "val.y": y_val.float()}, tests=tests, dtype="float16",
+               meta={"layers": layers,
+                     "steps": ["relu" if isinstance(m, nn.ReLU) else str(i) for i, m in enumerate(rounded)]})
 
 
 def _first_epoch_at(accuracies: list[float], level: float) -> int | None:

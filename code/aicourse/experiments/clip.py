@@ -159,6 +159,37 @@ def clip_experiment(ctx: Context) -> None:
 
     ctx.figure("clip-similarity", lambda t: draw_similarity(t, images.numpy(), texts, sim))
     ctx.figure("clip-zero-shot", lambda t: draw_zero_shot(t, results, losses))
+    export_zero_shot(ctx, model, tokenizer, x_val)
+
+
+@torch.no_grad()
+def export_zero_shot(ctx, model, tokenizer, x_val):
+    """The page's interactive zero-shot figure (``{{ interactive: clip-zero-shot }}``, clip-zero-shot.js).
+
+    float16 weights (the quick model is about 180 kB in float32), the tokenizer's characters in id
+    order (id = index + 2; 0 pads, 1 is unknown), the words and templates that make the class prompts,
+    and test vectors computed from the rounded weights the page runs.
+    """
+    import copy
+
+    weights = {k: v.half().float() for k, v in model.state_dict().items()}
+    rounded = copy.deepcopy(model)
+    rounded.load_state_dict(weights)
+    images = x_val[:5]
+    caps = ["a photo of the digit three", "手書きの「七」", "数字の5の画像", "a picture of a nine", "hello ☃"]
+    img = rounded.encode_image(images)
+    txt = torch.cat([rounded.encode_text(tokenizer([c])) for c in caps])
+    scale = rounded.logit_scale.exp().clamp(max=100)
+    tests = {"images": images, "image_emb": img, "text_emb": txt,
+             "text_ids": torch.nn.utils.rnn.pad_sequence([tokenizer([c])[0] for c in caps], batch_first=True).float()}
+    for i, template in enumerate(clip.ZERO_SHOT_TEMPLATES):
+        prompts = rounded.encode_text(tokenizer([clip.caption(c, template) for c in range(10)]))
+        tests[f"probs_{i}"] = (scale * img @ prompts.T).softmax(-1)
+    chars = sorted(tokenizer.vocab, key=tokenizer.vocab.get)
+    ctx.export("clip-zero-shot", weights, dtype="float16", tests=tests, meta={
+        "chars": chars, "templates": clip.ZERO_SHOT_TEMPLATES, "train_templates": clip.TRAIN_TEMPLATES,
+        "en_words": clip.EN_WORDS, "ja_words": clip.JA_WORDS, "captions": caps,
+        "image": ["image_encoder.net.0", "relu", "image_encoder.net.2", "relu", "image_encoder.net.4"]})
 
 
 def loss_floor(batch_size: int) -> float:

@@ -198,6 +198,7 @@ def score_sde_experiment(ctx: Context) -> None:
                                            for i in fwd_idx] + [_frame(t, rev[-1], 0.0, False)] * 6, duration_ms=110)
     ctx.figure("sde-schematic", lambda t: draw_schematic(t, forward, rev, p["sde_steps"]), dpi=100)
     ctx.figure("score-field", lambda t: draw_field(t, model, data, rev, ode), dpi=100)
+    export_sampler(ctx, model, data)
 
 
 def _scatter(ax, x, color, size=3):
@@ -277,3 +278,42 @@ def draw_field(t, model, data, rev, ode, time=FIELD_TIME, n_paths=6):
                  fontsize=11)
     fig.tight_layout()
     return fig
+
+
+EXPORT_POINTS = 400  # training points the page perturbs to show p_t
+EXPORT_DTYPE = "float16"  # halves the bytes; the tests below come from the rounded weights
+
+
+@torch.no_grad()
+def export_sampler(ctx, model, data):
+    """The page's interactive sampler (``{{ interactive: sde-sampler }}``, sde-sampler.js).
+
+    The score network's weights under their ``state_dict`` names (``freq``: the time embedding's
+    frequencies), training points drawn from the mixture (their own generator: the run's values
+    stay as they are), the schedule as meta, and test vectors from the float16-rounded weights:
+    ε̂ and the score at several (x, t), a probability-flow ODE trajectory from fixed starts with
+    few Euler steps, and one reverse-SDE step with a given z.
+    """
+    rounded = sde.ScoreNet(hidden=model.net[0].out_features, n_freq=len(model.freq))
+    rounded.load_state_dict({k: v.to(getattr(torch, EXPORT_DTYPE)).float() for k, v in model.state_dict().items()})
+    rounded.eval()
+    g = torch.Generator().manual_seed(12)
+    points = data.sample(EXPORT_POINTS, g)
+    x = torch.tensor([[0.0, 0.0], [2.0, 0.0], [-1.3, 1.4], [0.5, -2.6], [3.0, 3.0], [-0.2, 0.1]])
+    t = torch.tensor([0.5, 0.02, 0.05, 0.25, 1.0, 0.1])
+    ode_steps, x1 = 10, torch.randn(8, 2, generator=g)
+    ode_path = sde.probability_flow(rounded.score, x1, ode_steps)
+    step_t, step_dt, step_z = 0.6, 0.01, torch.randn(8, 2, generator=g)
+    step_x = sde.perturb(data.sample(8, g), step_t, torch.randn(8, 2, generator=g))
+    step_next = (step_x - (sde.drift(step_x, step_t) - sde.diffusion(step_t) ** 2 * rounded.score(step_x, step_t)) * step_dt
+                 + sde.diffusion(step_t) * step_dt**0.5 * step_z)  # _integrate's stochastic update, with this z
+    ctx.export("sde-sampler", {**model.state_dict(), "data.x": points}, dtype=EXPORT_DTYPE, meta={
+        "beta_min": sde.BETA_MIN, "beta_max": sde.BETA_MAX, "t_eps": sde.T_EPS, "lim": LIM,
+        "field_time": FIELD_TIME, "hidden": model.net[0].out_features, "n_freq": len(model.freq),
+        "net": ["net.0", "silu", "net.2", "silu", "net.4", "silu", "net.6"],
+    }, tests={"x": x, "t": t, "eps": rounded(x, t),
+              # σ(t) in float64: float32's 1 − α² loses digits at small t, where the page computes in double
+              "score": -rounded(x, t).double() / sde.marginal_std(t.double()[:, None]),
+              "ode.x1": x1, "ode.path": ode_path, "ode.steps": torch.tensor([float(ode_steps)]),
+              "step.x": step_x, "step.z": step_z, "step.next": step_next,
+              "step.t": torch.tensor([step_t]), "step.dt": torch.tensor([step_dt])})
