@@ -13,6 +13,7 @@ every built page with the images it shows.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import re
@@ -62,8 +63,14 @@ def page_weights(site: Path) -> list[tuple[int, int, str]]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--skip-cold", action="store_true", help="reuse the project's cache instead of an empty one")
+    parser.add_argument("--workdir", type=Path, help="build into this (empty or new) folder and keep it: its one/ "
+                        "holds the 1-job run's figure and notebook caches, which can seed .cache/")
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as tmp:
+    if args.workdir:
+        args.workdir.mkdir(parents=True, exist_ok=True)
+        if any(args.workdir.iterdir()):
+            sys.exit(f"{args.workdir}: not empty (the cold builds need empty caches)")
+    with (contextlib.nullcontext(str(args.workdir)) if args.workdir else tempfile.TemporaryDirectory()) as tmp:
         tmp = Path(tmp)
         cache = ROOT / ".cache" / "figures" if args.skip_cold else tmp / "one" / "figures"
         cold = None if args.skip_cold else build(tmp / "site", cache, jobs=1)

@@ -9,9 +9,9 @@ folder. For each page with an interactive figure, in both languages, in headless
 (``CHROME_PATH``, default /usr/bin/chromium):
 
 * bytes: every script and weight file the figure loads (watched in the page once the figure is
-  ready), raw and gzipped (level 9, what GitHub Pages sends when it compresses); target ≤ 150 kB
-  (150,000 bytes) per page. GitHub Pages may send the ``.safetensors`` uncompressed (it compresses
-  by content type), so the raw total is printed too; float32 weights shrink little under gzip.
+  ready), raw, gzipped (level 9) and as served: GitHub Pages compresses by content type, so the
+  scripts count gzipped and the ``.safetensors`` (application/octet-stream) raw; target ≤ 150 kB
+  (150,000 bytes) served per page. int8 weights shrink little under gzip anyway.
 * update time, with the CPU slowed 4× (CDP ``Emulation.setCPUThrottlingRate``): the figure's own
   record of each update after a pointer move (``window.aicourseInteractive.timings``: the handler,
   model and canvas drawing, synchronously), median, 95th percentile and maximum; target ≤ 16 ms.
@@ -129,6 +129,7 @@ def measure(browser, srv, site: Path, path: str, name: str, updates: int) -> dic
         "files": sizes,
         "raw": sum(r for r, _ in sizes.values()),
         "gzip": sum(g for _, g in sizes.values()),
+        "served": sum(r if f.endswith(".safetensors") else g for f, (r, g) in sizes.items()),
         "updates": len(times),
         "median_ms": statistics.median(times),
         "p95_ms": times[int(0.95 * (len(times) - 1))],
@@ -157,7 +158,7 @@ def main() -> int:
         with SiteServer(site, compress=True) as srv, sync_playwright() as p:
             browser = p.chromium.launch(executable_path=os.environ.get("CHROME_PATH", "/usr/bin/chromium"),
                                         args=CHROMIUM_ARGS)
-            print(f"{'page':28} {'figure':12} {'raw kB':>7} {'gzip kB':>8} {'updates':>8} "
+            print(f"{'page':28} {'figure':14} {'raw kB':>7} {'gzip kB':>8} {'served':>7} {'updates':>8} "
                   f"{'median ms':>10} {'p95 ms':>7} {'max ms':>7} {'down→paint':>13} {'up→paint':>13}   (CPU {THROTTLE}× slower)")
             for page_path, name in PAGES.items():
                 for prefix in LANGS:
@@ -165,14 +166,14 @@ def main() -> int:
                     results[f"/{prefix}{page_path}"] = r
                     paint = [f"{statistics.median(v):.0f} ms {len(v)}/{r['pointer_presses']}" if v else "< 16 ms"
                              for v in (r["to_paint_ms"]["pointerdown"], r["to_paint_ms"]["pointerup"])]
-                    print(f"/{prefix + page_path:27} {name:12} {r['raw'] / 1000:7.1f} {r['gzip'] / 1000:8.1f} "
+                    print(f"/{prefix + page_path:27} {name:14} {r['raw'] / 1000:7.1f} {r['gzip'] / 1000:8.1f} {r['served'] / 1000:7.1f} "
                           f"{r['updates']:8} {r['median_ms']:10.2f} {r['p95_ms']:7.2f} {r['max_ms']:7.2f} {paint[0]:>13} {paint[1]:>13}")
-                    ok &= r["gzip"] <= BYTES_TARGET and r["p95_ms"] <= UPDATE_TARGET_MS
+                    ok &= r["served"] <= BYTES_TARGET and r["p95_ms"] <= UPDATE_TARGET_MS
             browser.close()
         for page_path, r in results.items():
             files = ", ".join(f"{f} {raw / 1000:.1f}/{gz / 1000:.1f}" for f, (raw, gz) in r["files"].items())
             print(f"  {page_path}: {files}  (raw/gzip kB)")
-        print(f"targets: ≤ {BYTES_TARGET / 1000:.0f} kB gzip per page, one update ≤ {UPDATE_TARGET_MS:.0f} ms "
+        print(f"targets: ≤ {BYTES_TARGET / 1000:.0f} kB served per page, one update ≤ {UPDATE_TARGET_MS:.0f} ms "
               f"(95th percentile) at {THROTTLE}× CPU throttling: {'met' if ok else 'NOT met'}")
     if args.json:
         args.json.write_text(json.dumps(results, indent=1), encoding="utf-8")

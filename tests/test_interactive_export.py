@@ -95,9 +95,49 @@ def test_export_rejects_bad_names_and_values(tmp_path):
     with pytest.raises(ValueError, match="tensor 'w' holds non-finite"):
         ctx.export("good", {"w": np.array([1.0, np.nan])})
     with pytest.raises(ValueError, match="dtype"):
-        ctx.export("good", {"w": np.zeros(2)}, dtype="int8")
+        ctx.export("good", {"w": np.zeros(2)}, dtype="bfloat16")
+    with pytest.raises(ValueError, match="'a.weight.scale' would collide"):
+        ctx.export("good", {"a.weight": np.ones((2, 2)), "a.weight.scale": np.ones(2)}, dtype="int8")
     ctx.export("half", {"w": np.array([1 / 3], dtype=np.float32)}, dtype="float16")
     assert load_file(str(tmp_path / "interactive" / "half.safetensors"))["w"].dtype == np.float16
+
+
+def test_an_int8_export_stores_weight_matrices_per_row_and_reads_back_as_the_page_computes(tmp_path):
+    import torch
+
+    from aicourse.figures import as_exported
+    from aicourse.figures.experiment import Context
+
+    torch.manual_seed(0)
+    conv, lin = torch.nn.Conv1d(3, 4, 3), torch.nn.Linear(5, 6)
+    with torch.no_grad():
+        lin.weight[2] = 0  # an all-zero row must survive
+        lin.weight[3] *= 100  # rows of very different sizes get scales of their own
+    tensors = {**{f"conv.{k}": v for k, v in conv.state_dict().items()},
+               **{f"lin.{k}": v for k, v in lin.state_dict().items()}, "data.x": torch.randn(7, 2)}
+    Context("x", "quick", {}, (), tmp_path).export("q", tensors, dtype="int8")
+    path = tmp_path / "interactive" / "q.safetensors"
+    raw, _ = cache.read_export(path, raw=True)
+    assert raw["conv.weight"].dtype == raw["lin.weight"].dtype == np.int8
+    assert raw["lin.weight.scale"].shape == (6,) and raw["conv.weight.scale"].shape == (4,)
+    assert raw["lin.bias"].dtype == raw["data.x"].dtype == np.float16  # vectors and data: float16
+    assert np.abs(raw["lin.weight"]).max(axis=1).tolist() == [127, 127, 0, 127, 127, 127]
+    values, _ = cache.read_export(path)
+    assert set(values) == set(tensors)  # the scales are folded in, not listed
+    expected = as_exported(tensors, "int8")
+    for key, value in values.items():
+        assert value.dtype == np.float32
+        np.testing.assert_array_equal(value, expected[key].numpy(), err_msg=key)
+        # per-row rounding: each weight within half a step of its row's scale
+        step = np.abs(tensors[key].detach().numpy()).reshape(len(value), -1).max(axis=1) / 127
+        if key.endswith(".weight"):
+            err = np.abs(value - tensors[key].detach().numpy()).reshape(len(value), -1).max(axis=1)
+            assert (err <= step / 2 + 1e-7).all(), key
+    # a file whose int8 tensor lost its scales is refused, naming the file and the tensor
+    from safetensors.numpy import save_file
+    save_file({"w.weight": raw["lin.weight"]}, str(tmp_path / "broken.safetensors"))
+    with pytest.raises(cache.ExportError, match=r"broken\.safetensors.*'w\.weight' has no 'w\.weight\.scale'"):
+        cache.read_export(tmp_path / "broken.safetensors")
 
 
 # -- the page glue ---------------------------------------------------------------
@@ -170,21 +210,22 @@ def test_the_vae_export_is_in_its_entry_and_loads_with_safetensors(vae_entry):
     weights_rel, tests_rel = vae_entry.exports()["vae-latent"]
     for rel in (weights_rel, tests_rel):
         assert rel in vae_entry.files
-    tensors = load_file(str(vae_entry.directory / weights_rel))
-    assert all(v.dtype == np.float32 for v in tensors.values())
-    _, meta = cache.read_export(vae_entry.directory / weights_rel)
+    stored = load_file(str(vae_entry.directory / weights_rel))
+    # int8 weight matrices with a float32 scale per row; biases and data in float16
+    assert {k: v.dtype for k, v in stored.items() if v.dtype != np.float16} == {
+        **{k: np.int8 for k in stored if k.endswith(".weight")},
+        **{k: np.float32 for k in stored if k.endswith(".weight.scale")}}
+    tensors, meta = cache.read_export(vae_entry.directory / weights_rel)
     assert meta["experiment"] == "vae" and meta["profile"] == vae_entry.profile and meta["threshold"] == 0.5
     hidden = meta["hidden"]
     assert tensors["encoder.0.weight"].shape == (hidden, 64) and tensors["decoder.4.weight"].shape == (64, hidden)
     assert tensors["map.mu"].shape[1] == 2 and tensors["map.label"].shape == tensors["map.mu"].shape[:1]
     assert tensors["examples.x"].shape == (10, 64) and set(np.unique(tensors["examples.x"])) <= {0.0, 1.0}
-    # what the page loads: script (a few KB) + weights, inside the 150 KB an interactive figure may use
-    assert (vae_entry.directory / weights_rel).stat().st_size < 140_000
 
 
 def test_the_vae_test_vectors_are_reproduced_in_numpy_from_the_exported_weights(vae_entry):
     weights_rel, tests_rel = vae_entry.exports()["vae-latent"]
-    t = {k: v.astype(np.float64) for k, v in load_file(str(vae_entry.directory / weights_rel)).items()}
+    t = {k: v.astype(np.float64) for k, v in cache.read_export(vae_entry.directory / weights_rel)[0].items()}
     tests = load_file(str(vae_entry.directory / tests_rel))
     assert (tests["x"] == (tests["grey"] >= 0.5)).all()  # the training digits' preprocessing
     h = _relu(_linear(t, "encoder.2", _relu(_linear(t, "encoder.0", tests["x"]))))

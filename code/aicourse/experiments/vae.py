@@ -23,16 +23,16 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.neighbors import KNeighborsClassifier
 
 from aicourse.data import digits
-from aicourse.figures import Context, experiment
+from aicourse.figures import Context, as_exported, experiment
 from aicourse.figures.diagram import arrow, box, canvas
 from aicourse.figures.style import PALETTE
 from aicourse.training import count_parameters
 from aicourse.models.vae import VAE, binarize, importance_weights, train_vae
 
 
-# hidden = 96 in both profiles: the page runs this very model (encoder and decoder, float32), and at
-# 96 units its weights stay under the 150 KB an interactive figure may load (issue 16); 256 units
-# would be 674 KB, 512 units 2.4 MB. The narrower VAE loses little: in the quick profile its
+# hidden = 96 in both profiles: the page runs this very model (encoder and decoder, its weights in
+# int8), and at 96 units it loads far under the 150 KB an interactive figure may (issue 16); 256 units
+# would be about 170 KB even in int8. The narrower VAE loses little: in the quick profile its
 # validation ELBO was -20.5 nats per digit against -20.0 with 256 units (every check still holds).
 @experiment(
     name="vae",
@@ -195,11 +195,15 @@ def vae_experiment(ctx: Context) -> None:
 THRESHOLD = 0.5  # a pixel is ink when its grey level is at least half the maximum
 
 
+EXPORT_DTYPE = "int8"  # a quarter of float32's bytes (Context.export); the tests come from the rounded weights
+
+
 @torch.no_grad()
 def export_latent(ctx, model, grey_val, x_val, y_val, mu_val):
     """The page's interactive latent map (``{{ interactive: vae-latent }}``, vae-latent.js).
 
-    Weights under their ``state_dict`` names (Linear: weight out × in, bias out), the validation
+    Weights under their ``state_dict`` names (Linear: weight out × in, bias out; int8 with a scale
+    per row, the map and examples in float16), the validation
     means μ and classes the map shows, one binarised validation digit per class to start a drawing
     from, and test vectors: grey digits, their binarised inputs, and torch's μ, log σ² and decoded
     probabilities, which the browser check reproduces with the page's own forward pass.
@@ -207,15 +211,17 @@ def export_latent(ctx, model, grey_val, x_val, y_val, mu_val):
     examples = torch.stack([x_val[int((y_val == d).nonzero()[0])] for d in range(10)])
     weights = dict(model.state_dict())
     weights.update({"map.mu": mu_val, "map.label": y_val.float(), "examples.x": examples})
+    rounded = VAE(hidden=model.to_mu.in_features, z_dim=model.to_mu.out_features)
+    rounded.load_state_dict(as_exported(model.state_dict(), EXPORT_DTYPE))
     grey = grey_val[:6]
     x = binarize(grey, THRESHOLD)
-    mu, logvar = model.encode(x)
+    mu, logvar = rounded.encode(x)
     z = torch.cat([mu, torch.tensor([[0.0, 0.0], [2.5, -2.5], [-3.0, 1.0]])])
-    ctx.export("vae-latent", weights, meta={
+    ctx.export("vae-latent", weights, dtype=EXPORT_DTYPE, meta={
         "threshold": THRESHOLD, "hidden": model.to_mu.in_features, "z_dim": model.to_mu.out_features,
         "encoder": ["encoder.0", "relu", "encoder.2", "relu", "to_mu | to_logvar"],
         "decoder": ["decoder.0", "relu", "decoder.2", "relu", "decoder.4", "sigmoid"],
-    }, tests={"grey": grey, "x": x, "mu": mu, "logvar": logvar, "z": z, "decoded": model.decode(z)})
+    }, tests={"grey": grey, "x": x, "mu": mu, "logvar": logvar, "z": z, "decoded": rounded.decode(z)})
 
 
 def draw_binarized(t, grey, binary):

@@ -8,6 +8,6 @@ real, records the numbers a page quotes with ``ctx.value`` and draws its figures
 with ``ctx.figure`` (once per language). Runs are cached by content, see ``cache``.
 """
 
-from aicourse.figures.experiment import Context, experiment
+from aicourse.figures.experiment import Context, as_exported, experiment
 
-__all__ = ["Context", "experiment"]
+__all__ = ["Context", "as_exported", "experiment"]

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
 
-from aicourse.figures.experiment import EXPORT_DIR, EXPORT_META_KEY
+from aicourse.figures.experiment import EXPORT_DIR, EXPORT_META_KEY, dequantize
 from aicourse.figures.spec import PACKAGE_DIR, ExperimentSpec
 
 LIBRARIES = ("torch", "diffusers", "matplotlib", "numpy", "scikit-learn", "pillow")
@@ -161,8 +161,9 @@ class ExportError(Exception):
     """An export file that is missing or unreadable; the message names the file."""
 
 
-def read_export(path: Path) -> tuple[dict, dict]:
-    """The tensors (name -> numpy array) and metadata of one export file (``Context.export``)."""
+def read_export(path: Path, raw: bool = False) -> tuple[dict, dict]:
+    """The tensors (name -> float32 numpy array, int8 ones multiplied by their scales: the values
+    the page computes with; ``raw``: as stored) and metadata of one export file (``Context.export``)."""
     path = Path(path)
     if not path.is_file():
         raise ExportError(f"{path}: export file is missing (rerun its experiment: python -m aicourse figures build)")
@@ -175,6 +176,8 @@ def read_export(path: Path) -> tuple[dict, dict]:
         header_len = int.from_bytes(data[:8], "little")
         header = json.loads(data[8 : 8 + header_len])
         meta = json.loads(header.get("__metadata__", {}).get(EXPORT_META_KEY, "{}"))
+        if not raw:
+            tensors = dequantize(tensors)
     except (OSError, ValueError, SafetensorError) as exc:
         raise ExportError(f"{path}: not a readable safetensors export ({exc})") from None
     return tensors, meta

@@ -22,7 +22,8 @@ _REGISTRY: dict[str, Callable] = {}
 
 EXPORT_DIR = "interactive"  # an entry's exports: interactive/<name>.safetensors and <name>.test.safetensors
 EXPORT_NAME = re.compile(r"^[a-z0-9][a-z0-9-]*$")
-EXPORT_DTYPES = ("float32", "float16")
+EXPORT_DTYPES = ("float32", "float16", "int8")
+SCALE_SUFFIX = ".scale"  # int8 exports: tensor K holds integers, K + SCALE_SUFFIX one float32 scale per row
 EXPORT_META_KEY = "aicourse"  # safetensors metadata: one key holding sorted JSON, so the bytes are reproducible
 
 
@@ -117,8 +118,13 @@ class Context:
         (JSON-serialisable: thresholds, labels, layer sizes) goes into the weights file's metadata
         under the key ``"aicourse"``, with ``experiment`` and ``profile`` added.
 
-        ``dtype="float16"`` halves the bytes a page loads; the page then runs the rounded weights,
-        so compute ``tests`` from ``{k: v.half().float()}``, not from the trained float32 ones.
+        ``dtype="float16"`` halves the bytes a page loads; ``dtype="int8"`` quarters them: every
+        weight matrix (a ``state_dict`` name ending in ``.weight``, two or more dimensions: Linear,
+        Conv, Embedding) is stored as integers in [−127, 127] with one float32 scale
+        per output row (lecture 06's symmetric quantization, per row); the rest (biases, data the
+        figure draws) in float16. The page
+        then runs the rounded weights, so compute ``tests`` from ``as_exported(tensors, dtype)``,
+        not from the trained float32 ones.
         A page shows the export with ``{{ interactive: name }}`` and ``docs/assets/javascripts/
         interactive/<name>.js`` (see the README, "Interactive figures").
         """
@@ -147,16 +153,74 @@ class Context:
         print(f"  [{self.name}] {what} {step}/{total} {extra}".rstrip(), file=sys.stderr, flush=True)
 
 
+def _quantize_rows(array):
+    """Symmetric int8 per output row (axis 0): integers q in [−127, 127] and scales s, w ≈ s·q."""
+    import numpy as np
+
+    rows = array.reshape(array.shape[0], -1)
+    scale = (np.abs(rows).max(axis=1) / np.float32(127)).astype(np.float32)
+    scale[scale == 0] = 1  # an all-zero row: any scale gives zeros
+    q = np.clip(np.rint(rows / scale[:, None]), -127, 127).astype(np.int8)
+    return q.reshape(array.shape), scale
+
+
+def _float32(export: str, key: str, value):
+    import numpy as np
+
+    if hasattr(value, "detach"):  # a torch tensor
+        value = value.detach().cpu().numpy()
+    array = np.ascontiguousarray(np.asarray(value, dtype=np.float32))
+    if not np.isfinite(array).all():
+        raise ValueError(f"export '{export}': tensor '{key}' holds non-finite values")
+    return array
+
+
 def _arrays(export: str, tensors: dict, dtype: str) -> dict:
-    """Contiguous little-endian numpy arrays of ``dtype``; a non-finite value is named, never written."""
+    """Contiguous little-endian numpy arrays as stored; a non-finite value is named, never written."""
     import numpy as np
 
     arrays = {}
     for key, value in tensors.items():
-        if hasattr(value, "detach"):  # a torch tensor
-            value = value.detach().cpu().numpy()
-        array = np.ascontiguousarray(np.asarray(value, dtype=np.float32))
-        if not np.isfinite(array).all():
-            raise ValueError(f"export '{export}': tensor '{key}' holds non-finite values")
-        arrays[key] = array.astype(dtype) if dtype != "float32" else array
+        array = _float32(export, key, value)
+        if dtype == "int8" and array.ndim >= 2 and key.endswith(".weight"):
+            if key + SCALE_SUFFIX in tensors:
+                raise ValueError(f"export '{export}': tensor '{key + SCALE_SUFFIX}' would collide with the scales of '{key}'")
+            arrays[key], arrays[key + SCALE_SUFFIX] = _quantize_rows(array)
+        elif dtype == "float32":
+            arrays[key] = array
+        else:  # float16, and the vectors of an int8 export
+            arrays[key] = array.astype(np.float16)
     return arrays
+
+
+def dequantize(arrays: dict) -> dict:
+    """The float32 values an export's stored arrays stand for (what the page computes with).
+
+    int8 tensors are multiplied by their per-row scales (in float32, as the page does), whose
+    entries then disappear; float16 ones are widened. An int8 tensor without its scales is an error.
+    """
+    import numpy as np
+
+    out = {}
+    for key, array in arrays.items():
+        if key.endswith(SCALE_SUFFIX) and key.removesuffix(SCALE_SUFFIX) in arrays:
+            continue
+        if array.dtype == np.int8:
+            if key + SCALE_SUFFIX not in arrays:
+                raise ValueError(f"int8 tensor '{key}' has no '{key + SCALE_SUFFIX}'")
+            scale = arrays[key + SCALE_SUFFIX].astype(np.float32)
+            rows = array.reshape(array.shape[0], -1).astype(np.float32) * scale[:, None]
+            out[key] = rows.reshape(array.shape)
+        else:
+            out[key] = array.astype(np.float32)
+    return out
+
+
+def as_exported(tensors: dict, dtype: str) -> dict:
+    """``tensors`` (a state dict) as the page will see them after ``export(..., dtype=dtype)``:
+    float32 torch tensors, rounded to float16 or quantized to int8 and back. Load them into a copy
+    of the model to compute the test vectors the page must reproduce."""
+    import torch
+
+    stored = _arrays("as_exported", tensors, dtype)
+    return {k: torch.from_numpy(v.copy()) for k, v in dequantize(stored).items()}

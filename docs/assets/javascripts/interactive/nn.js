@@ -3,7 +3,9 @@
 // load(url) / parse(buffer): a safetensors file (8-byte little-endian header length, a JSON header
 // giving each tensor's dtype, shape and byte range, then the raw little-endian data) as
 // { tensors: { name: { dtype, shape, data: Float32Array } }, metadata } where metadata is the JSON
-// the experiment passed to ctx.export(meta=...). F32 and F16 are read; anything else is an error.
+// the experiment passed to ctx.export(meta=...). F32, F16 and I8 are read; anything else is an error.
+// An I8 tensor K comes with K.scale, one float32 per row (ctx.export(dtype="int8"), symmetric per-row
+// quantization as in lecture 06): K is returned as q·scale in float32, the values torch computed with.
 // The ops below follow torch's definitions; a Linear weight is stored as torch keeps it (out × in).
 
 export async function load(url) {
@@ -22,15 +24,26 @@ export function parse(buffer, source = "safetensors") {
     if (name === "__metadata__") continue;
     const [start, end] = info.data_offsets;
     const count = info.shape.reduce((a, b) => a * b, 1);
-    const width = { F32: 4, F16: 2 }[info.dtype];
-    if (!width) throw new Error(`${source}: tensor ${name} is ${info.dtype}; only F32 and F16 are read`);
+    const width = { F32: 4, F16: 2, I8: 1 }[info.dtype];
+    if (!width) throw new Error(`${source}: tensor ${name} is ${info.dtype}; only F32, F16 and I8 are read`);
     if (end - start !== count * width || base + end > buffer.byteLength) {
       throw new Error(`${source}: tensor ${name} has ${end - start} bytes for shape [${info.shape}]`);
     }
     const view = new DataView(buffer, base + start, end - start);
     const data = new Float32Array(count);
-    for (let i = 0; i < count; i++) data[i] = width === 4 ? view.getFloat32(4 * i, true) : half(view.getUint16(2 * i, true));
+    for (let i = 0; i < count; i++) {
+      data[i] = width === 4 ? view.getFloat32(4 * i, true) : width === 2 ? half(view.getUint16(2 * i, true)) : view.getInt8(i);
+    }
     tensors[name] = { dtype: info.dtype, shape: info.shape, data };
+  }
+  for (const [name, t] of Object.entries(tensors)) {
+    if (t.dtype !== "I8") continue;
+    const s = tensors[`${name}.scale`];
+    if (!s || s.data.length !== t.shape[0]) throw new Error(`${source}: int8 tensor ${name} has no ${name}.scale with one value per row`);
+    const per = t.data.length / t.shape[0];
+    for (let i = 0; i < t.data.length; i++) t.data[i] = Math.fround(t.data[i] * s.data[Math.floor(i / per)]);
+    t.dtype = "F32";
+    delete tensors[`${name}.scale`];
   }
   const meta = header.__metadata__ || {};
   return { tensors, metadata: meta.aicourse ? JSON.parse(meta.aicourse) : {} };

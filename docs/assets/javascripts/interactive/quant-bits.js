@@ -160,4 +160,13 @@ export function mount(body, ctx) {
   }
   slider.addEventListener("input", update);
   update();
+  // The other six widths are computed while the page is idle, one per idle period, so that moving
+  // the slider later only redraws (a width's first computation runs the 172 validation digits).
+  const idle = window.requestIdleCallback || ((fn) => setTimeout(fn, 50));
+  const pending = [7, 6, 5, 4, 3, 2];
+  (function next() {
+    while (pending.length && cache.has(pending[0])) pending.shift();
+    if (!pending.length) return;
+    idle(() => { const b = pending.shift(); if (!cache.has(b)) cache.set(b, m.at(b)); next(); });
+  })();
 }
