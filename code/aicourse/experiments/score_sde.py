@@ -84,9 +84,9 @@ def score_sde_experiment(ctx: Context) -> None:
 
     # Model: learn the score by denoising score matching.
     model = sde.ScoreNet(hidden=p["hidden"])
-    losses = sde.train_score_net(model, data.sample, steps=p["steps"], batch=p["batch"],
+    losses = sde.train_score_net(model, data.sample, steps=p["steps"], batch=p["batch"], device=ctx.device,
                                  on_step=lambda s, l: ctx.progress(s, p["steps"], "step", loss=l))
-    model.eval()
+    model.cpu().eval()  # the checks, figures and samplers below run on the CPU, as the page does
     ctx.value("parameters", count_parameters(model), "{:,}")
     ctx.value("steps", p["steps"], "{:,}")
     ctx.value("batch", p["batch"], "{:,}")

@@ -49,10 +49,15 @@ def make_scheduler(num_train_timesteps=1000):
                          beta_start=1e-4 * scale, beta_end=0.02 * scale)
 
 
-def ddpm_loss(model, scheduler, x0, generator=None):
-    """Pick a random step t per image, noise the image to x_t, and score the predicted noise by MSE."""
-    noise = torch.randn(x0.shape, generator=generator).to(x0.device)  # CPU generator: same numbers on any device
-    t = torch.randint(0, scheduler.config.num_train_timesteps, (len(x0),), generator=generator).to(x0.device)
+def ddpm_loss(model, scheduler, x0, generator=None, noise=None, t=None):
+    """Pick a random step t per image, noise the image to x_t, and score the predicted noise by MSE.
+
+    ``noise`` and ``t`` are drawn here (noise first), unless given: ``train`` draws them ahead of time.
+    """
+    if noise is None:
+        noise = torch.randn(x0.shape, generator=generator).to(x0.device)  # CPU generator: same numbers on any device
+    if t is None:
+        t = torch.randint(0, scheduler.config.num_train_timesteps, (len(x0),), generator=generator).to(x0.device)
     x_t = scheduler.add_noise(x0, noise, t)  # √ᾱ_t x0 + √(1 − ᾱ_t) ε in one line
     return F.mse_loss(model(x_t, t).sample, noise)
 
@@ -94,21 +99,41 @@ def reverse_step(x_t, eps, t, t_prev, alphas_cumprod, z, sigma="small", clip=Fal
     return mean + variance.sqrt() * z
 
 
-def train(model, scheduler, images, steps, batch=128, lr=2e-3, seed=0, device="cpu", on_step=None, checkpoints=()):
-    """Adam on the ε-prediction loss; calls on_step(step, loss) and collects model snapshots at checkpoints."""
+def train(model, scheduler, images, steps, batch=128, lr=2e-3, seed=0, device="cpu", on_step=None, checkpoints=(),
+          chunk=100):
+    """AdamW on the ε-prediction loss; calls on_step(step, loss) and collects model snapshots at checkpoints.
+
+    The random numbers (which images, the noise, the steps t) come from one CPU generator, so a run
+    gives the same numbers on any device. They are drawn ``chunk`` steps at a time, in the order
+    ``ddpm_loss`` would draw them, and sent to ``device`` in one copy each; the losses stay on the
+    device until the chunk ends. On a GPU the loop then waits for the device once per chunk, not
+    several times per step. ``on_step`` is called at the end of each chunk and at each checkpoint.
+    """
     g = torch.Generator().manual_seed(seed)
     opt = torch.optim.AdamW(model.parameters(), lr=lr)
     images = images.to(device)
+    n_t = scheduler.config.num_train_timesteps
     losses, snapshots = [], {}
-    for step in range(1, steps + 1):
-        idx = torch.randint(0, len(images), (batch,), generator=g)
-        loss = ddpm_loss(model, scheduler, images[idx.to(device)], g)
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
-        losses.append(loss.item())
+    step = 0
+    while step < steps:
+        n = min(chunk, steps - step)
+        idx, noise, ts = [], [], []
+        for _ in range(n):  # per step: the images, then ε, then t
+            idx.append(torch.randint(0, len(images), (batch,), generator=g))
+            noise.append(torch.randn((batch, *images.shape[1:]), generator=g))
+            ts.append(torch.randint(0, n_t, (batch,), generator=g))
+        idx, noise, ts = (torch.stack(v).to(device) for v in (idx, noise, ts))
+        history = torch.empty(n, device=device)
+        for i in range(n):
+            loss = ddpm_loss(model, scheduler, images[idx[i]], noise=noise[i], t=ts[i])
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            history[i] = loss.detach()
+            step += 1
+            if step in checkpoints:
+                snapshots[step] = {k: v.detach().clone() for k, v in model.state_dict().items()}
+        losses += history.tolist()
         if on_step:
             on_step(step, losses[-1])
-        if step in checkpoints:
-            snapshots[step] = {k: v.detach().clone() for k, v in model.state_dict().items()}
     return losses, snapshots

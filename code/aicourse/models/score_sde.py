@@ -147,28 +147,53 @@ class ScoreNet(nn.Module):
         return -self(x, t) / marginal_std(_column(t, x))
 
 
-def dsm_loss(model, x0, generator=None):
-    """Denoising score matching in its ε form: ‖ε̂(α x0 + σ ε, t) - ε‖², t uniform on [T_EPS, 1]."""
-    t = T_EPS + (1 - T_EPS) * torch.rand(len(x0), 1, generator=generator)
-    noise = torch.randn(x0.shape, generator=generator)
+def dsm_loss(model, x0, generator=None, t=None, noise=None):
+    """Denoising score matching in its ε form: ‖ε̂(α x0 + σ ε, t) - ε‖², t uniform on [T_EPS, 1].
+
+    ``t`` and ``noise`` are drawn here from ``generator`` (t first), unless given: ``train_score_net``
+    draws them ahead of time, in this same order.
+    """
+    if t is None:
+        t = T_EPS + (1 - T_EPS) * torch.rand(len(x0), 1, generator=generator)
+    if noise is None:
+        noise = torch.randn(x0.shape, generator=generator)
     return ((model(perturb(x0, t, noise), t) - noise) ** 2).sum(1).mean()
 
 
-def train_score_net(model, sample, steps=2000, batch=512, lr=2e-3, seed=0, on_step=None):
-    """Adam on the DSM loss with fresh data every step; returns the loss per step."""
+def train_score_net(model, sample, steps=2000, batch=512, lr=2e-3, seed=0, on_step=None, device="cpu", chunk=250):
+    """Adam on the DSM loss with fresh data every step; returns the loss per step.
+
+    The random numbers come from one CPU generator, so a run gives the same numbers on any device;
+    they are drawn ``chunk`` steps at a time in the order ``dsm_loss`` would draw them, and sent to
+    ``device`` in one copy, and the losses stay there until the chunk ends: on a GPU the loop then
+    waits for the device once per chunk instead of a few times per step. ``on_step(step, loss)``
+    is called at the end of each chunk.
+    """
     g = torch.Generator().manual_seed(seed)
+    model.to(device)
     opt = torch.optim.Adam(model.parameters(), lr=lr)
     sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, steps)
     losses = []
-    for step in range(steps):
-        loss = dsm_loss(model, sample(batch, g), g)
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
-        sched.step()
-        losses.append(loss.item())
+    for start in range(0, steps, chunk):
+        n = min(chunk, steps - start)
+        draws = []
+        for _ in range(n):  # per step: the data, then t, then ε
+            x0 = sample(batch, g)
+            t = T_EPS + (1 - T_EPS) * torch.rand(batch, 1, generator=g)
+            draws.append(torch.cat([x0, t, torch.randn(x0.shape, generator=g)], dim=1))
+        draws = torch.stack(draws).to(device)  # (n, batch, 5): x0 | t | ε
+        history = torch.empty(n, device=device)
+        for i in range(n):
+            x0, t, noise = draws[i, :, :2], draws[i, :, 2:3], draws[i, :, 3:]
+            loss = dsm_loss(model, x0, t=t, noise=noise)
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            sched.step()
+            history[i] = loss.detach()
+        losses += history.tolist()
         if on_step:
-            on_step(step + 1, losses[-1])
+            on_step(start + n, losses[-1])
     return losses
 
 
