@@ -3,11 +3,12 @@
 Not a test (scores move with the machine's load). Usage:
 
     (cd benchmarks/lighthouse && npm ci)        # Lighthouse, pinned in package.json
-    .venv/bin/python benchmarks/lighthouse.py [--site DIR] [--json OUT]
+    .venv/bin/python benchmarks/lighthouse.py [--site DIR] [--json OUT] [--interactive | --pages P ...]
 
 Without ``--site`` it builds the site (quick profile) into a temporary folder. It serves the site on
 127.0.0.1 under ``site_url``'s sub-path and audits the home page and up to three lecture pages in
-each language, with Debian's Chromium (``CHROME_PATH``, default /usr/bin/chromium).
+each language (``--interactive``: the four pages with interactive figures, in both languages;
+``--pages``: the given paths), with Debian's Chromium (``CHROME_PATH``, default /usr/bin/chromium).
 
 Lighthouse's scores vary from run to run (its own docs advise several runs); each page is audited
 ``--runs`` times (default 3) and the run with the median performance score is reported, with the
@@ -71,7 +72,13 @@ def main() -> int:
     ap.add_argument("--form-factor", choices=("mobile", "desktop"), default="mobile")
     ap.add_argument("--runs", type=int, default=3, help="audits per page; the median is reported (default 3)")
     ap.add_argument("--json", type=Path, help="write the results here as JSON")
+    which = ap.add_mutually_exclusive_group()
+    which.add_argument("--pages", nargs="+", help="site paths to audit, e.g. lectures/13-vae/ en/lectures/13-vae/")
+    which.add_argument("--interactive", action="store_true", help="the pages with interactive figures, both languages")
     args = ap.parse_args()
+    if args.interactive:
+        from interactive import PAGES  # benchmarks/interactive.py: page -> figure
+        args.pages = [prefix + page for prefix in ("", "en/") for page in PAGES]
     if not LIGHTHOUSE.exists():
         print("Lighthouse is not installed: (cd benchmarks/lighthouse && npm ci)", file=sys.stderr)
         return 2
@@ -85,7 +92,7 @@ def main() -> int:
         results = {}
         with SiteServer(site, compress=True) as srv:  # gzip, as GitHub Pages serves it
             print(f"{'page':44} {'perf':>5} {'range':>7} {'a11y':>5} {'best':>5} {'KB':>7} {'LCP ms':>7} {'CLS':>6}  failing audits")
-            for i, page in enumerate(pick_pages(site)):
+            for i, page in enumerate(args.pages or pick_pages(site)):
                 runs = sorted((audit(srv.url(page), Path(tmp) / f"lh{i}-{k}.json", args.form_factor)
                                for k in range(args.runs)), key=lambda r: r["performance"])
                 r = {**runs[len(runs) // 2], "performance_runs": [x["performance"] for x in runs]}

@@ -109,7 +109,7 @@ export function mount(body, ctx) {
       input, similarity, unknown)));
 
   const grey = new Float32Array(64);
-  let img = null, prompts = null, cursor = 0;
+  let img = null, prompts = null, cursor = 0, caption = { text: null, emb: null };
   const empty = () => !grey.some((v) => v);
 
   function setPrompts() {
@@ -126,7 +126,8 @@ export function mount(body, ctx) {
       delete similarity.dataset.similarity;
       return;
     }
-    const s = dot(img, m.encodeText(m.tokenize(text)));
+    if (text !== caption.text) caption = { text, emb: m.encodeText(m.tokenize(text)) };  // drawing does not re-encode it
+    const s = dot(img, caption.emb);
     similarity.textContent = t(`描いた数字との類似度 (コサイン): ${s.toFixed(3)}`, `Cosine similarity to the drawing: ${s.toFixed(3)}`);
     similarity.dataset.similarity = String(s);
     if (announce) ctx.announce(similarity.textContent);
