@@ -13,16 +13,16 @@ every built page with the images it shows.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
 import os
 import re
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 from urllib.parse import unquote, urljoin, urlsplit
+
+from workdir import build_folder  # benchmarks/workdir.py
 
 ROOT = Path(__file__).resolve().parents[1]
 MKDOCS = Path(sys.executable).parent / "mkdocs"
@@ -66,12 +66,7 @@ def main() -> None:
     parser.add_argument("--workdir", type=Path, help="build into this (empty or new) folder and keep it: its one/ "
                         "holds the 1-job run's figure and notebook caches, which can seed .cache/")
     args = parser.parse_args()
-    if args.workdir:
-        args.workdir.mkdir(parents=True, exist_ok=True)
-        if any(args.workdir.iterdir()):
-            sys.exit(f"{args.workdir}: not empty (the cold builds need empty caches)")
-    with (contextlib.nullcontext(str(args.workdir)) if args.workdir else tempfile.TemporaryDirectory()) as tmp:
-        tmp = Path(tmp)
+    with build_folder(args.workdir) as tmp:
         cache = ROOT / ".cache" / "figures" if args.skip_cold else tmp / "one" / "figures"
         cold = None if args.skip_cold else build(tmp / "site", cache, jobs=1)
         cold_par = None

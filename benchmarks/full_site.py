@@ -14,14 +14,14 @@ same cold build in the quick profile (minutes on a CPU), to try the script.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
 import os
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
+
+from workdir import build_folder  # benchmarks/workdir.py
 
 ROOT = Path(__file__).resolve().parents[1]
 TARGET_S = 300
@@ -37,12 +37,7 @@ def main() -> int:
     from aicourse.figures.build import default_jobs
 
     device = torch.cuda.get_device_name(0) if torch.cuda.is_available() else f"CPU ({os.cpu_count()} cores)"
-    if args.workdir:
-        args.workdir.mkdir(parents=True, exist_ok=True)
-        if any(args.workdir.iterdir()):
-            sys.exit(f"{args.workdir}: not empty (a cold build needs empty caches)")
-    with (contextlib.nullcontext(str(args.workdir)) if args.workdir else tempfile.TemporaryDirectory()) as tmp:
-        tmp = Path(tmp)
+    with build_folder(args.workdir) as tmp:
         env = {**os.environ, "AICOURSE_PROFILE": args.profile, "AICOURSE_CACHE": str(tmp / "figures"),
                "AICOURSE_NOTEBOOK_CACHE": str(tmp / "notebooks"), "NO_MKDOCS_2_WARNING": "1"}
         jobs = os.environ.get("AICOURSE_JOBS") or default_jobs(args.profile)
