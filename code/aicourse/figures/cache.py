@@ -16,6 +16,7 @@ under ``interactive/``: the same key, hashes and rebuild. ``Entry.exports()`` li
 from __future__ import annotations
 
 import ast
+import functools
 import hashlib
 import json
 import os
@@ -57,7 +58,19 @@ def _module_path(name: str) -> Path | None:
     return None
 
 
-def _imports(path: Path) -> set[str]:
+# A build asks for the same modules' imports many times (every experiment and notebook walks
+# aicourse.figures, aicourse.models...): parse each file once per content (reading is cheap).
+_IMPORTS: dict[tuple[Path, str], frozenset[str]] = {}
+
+
+def _imports(path: Path) -> frozenset[str]:
+    key = (path, hashlib.sha256(path.read_bytes()).hexdigest())
+    if key not in _IMPORTS:
+        _IMPORTS[key] = frozenset(_parse_imports(path))
+    return _IMPORTS[key]
+
+
+def _parse_imports(path: Path) -> set[str]:
     names: set[str] = set()
     if path.is_relative_to(PACKAGE_DIR):
         module = ".".join(("aicourse",) + path.relative_to(PACKAGE_DIR).with_suffix("").parts)
@@ -101,6 +114,11 @@ def project_sources(path: Path) -> list[Path]:
 
 
 def library_versions() -> dict[str, str]:
+    return dict(_library_versions())
+
+
+@functools.lru_cache(maxsize=1)  # installed versions do not change while a build runs
+def _library_versions() -> dict[str, str]:
     versions = {"python": platform.python_version()}
     for lib in LIBRARIES:
         try:
