@@ -72,6 +72,8 @@ def main() -> None:
         cold_par = None
         if not args.skip_cold:  # the same cold build with the default jobs, into a second empty cache
             cold_par = build(tmp / "site-par", tmp / "par" / "figures")
+        # Twice each, the faster counts: mkdocs-jupyter keeps only the conversions the last build used,
+        # so the first warm build after another kind of build converts the notebooks again.
         warm = min(build(tmp / "site", cache) for _ in range(2))
         plain = min(build(tmp / "plain", cache, figures=False) for _ in range(2))
 

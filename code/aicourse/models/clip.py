@@ -104,10 +104,10 @@ class TextEncoder(nn.Module):
 class TinyCLIP(nn.Module):
     """Both encoders plus the learnable temperature; ``forward`` gives the image × text logits."""
 
-    def __init__(self, vocab_size: int, dim: int = 32, hidden: int = 128, text_hidden: int | None = None):
+    def __init__(self, vocab_size: int, dim: int = 32, hidden: int = 128):
         super().__init__()
         self.image_encoder = ImageEncoder(dim, hidden)
-        self.text_encoder = TextEncoder(vocab_size, dim, text_hidden or hidden // 2)
+        self.text_encoder = TextEncoder(vocab_size, dim, hidden // 2)
         # CLIP learns log(1/τ), starting from τ = 0.07.
         self.logit_scale = nn.Parameter(torch.tensor(math.log(1 / 0.07)))
 
@@ -130,17 +130,16 @@ def clip_loss(logits: torch.Tensor) -> torch.Tensor:
 
 # --- training -------------------------------------------------------------------
 def train(x: torch.Tensor, y: torch.Tensor, steps: int = 600, batch_size: int = 128, lr: float = 3e-3,
-          dim: int = 32, hidden: int = 128, seed: int = 0, on_step=None, text_hidden: int | None = None):
+          dim: int = 32, hidden: int = 128, seed: int = 0, on_step=None):
     """Train a TinyCLIP on images ``x`` and labels ``y``; every step draws fresh captions.
 
-    ``hidden`` is the image encoder's width, ``text_hidden`` the text encoder's (default: half of it).
     Returns ``(model, tokenizer, losses)``. The labels are used only to write captions.
     """
     gen = torch.Generator().manual_seed(seed)
     torch.manual_seed(seed)
     all_captions = [caption(c, t) for c in range(10) for t in TRAIN_TEMPLATES]
     tokenizer = CharTokenizer(all_captions)
-    model = TinyCLIP(len(tokenizer), dim, hidden, text_hidden)
+    model = TinyCLIP(len(tokenizer), dim, hidden)
     opt = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=1e-4)
     losses = []
     model.train()
