@@ -146,6 +146,20 @@ export function mount(body, ctx) {
   let samples = null, sampleT = 1, running = 0, seed = 1;
   const css = (name, fallback) => getComputedStyle(body).getPropertyValue(name).trim() || fallback;
   const tNow = () => Math.max(meta.t_eps, Number(time.value) / 1000);
+  // The score's unit direction at each grid point at time tt. The slider's 101 times are kept (and
+  // computed ahead, while the page is idle), so moving the slider only redraws; a sampling run's
+  // frames, at other times, compute theirs as they go.
+  const fields = new Map(), onSlider = (tt) => tt === meta.t_eps || Math.abs(tt * 100 - Math.round(tt * 100)) < 1e-9;
+  function field(tt) {
+    if (fields.has(tt)) return fields.get(tt);
+    const dirs = new Float32Array(2 * grid.length);
+    grid.forEach(([a, b], i) => {
+      const [u, v] = M.score(a, b, tt), n = Math.hypot(u, v) + 1e-8;
+      dirs[2 * i] = u / n; dirs[2 * i + 1] = v / n;
+    });
+    if (onSlider(tt)) fields.set(tt, dirs);
+    return dirs;
+  }
 
   function draw() {
     const s = Math.round((canvas.clientWidth || 360) * devicePixelRatio);
@@ -156,31 +170,30 @@ export function mount(body, ctx) {
     g.fillRect(0, 0, s, s);
     g.strokeStyle = "#999";
     g.lineWidth = 1.2 * k;
-    const len = 0.13 * (2 * lim) / 19 * s / (2 * lim) * 5;
-    for (const [a, b] of grid) {  // the learned score's direction (lengths blow up near the blobs)
-      const [u, v] = M.score(a, b, tt), n = Math.hypot(u, v) + 1e-8;
-      const x0 = px(a), y0 = py(b), x1 = x0 + (len * u) / n, y1 = y0 - (len * v) / n;
-      const h = 3 * k, ang = Math.atan2(y1 - y0, x1 - x0);
-      g.beginPath(); g.moveTo(x0, y0); g.lineTo(x1, y1);
+    const len = 0.13 * (2 * lim) / 19 * s / (2 * lim) * 5, dirs = field(tt), h = 3 * k;
+    g.beginPath();  // one path for every arrow, one for every point: a stroke or fill per shape is slow
+    grid.forEach(([a, b], i) => {  // the learned score's direction (lengths blow up near the blobs)
+      const x0 = px(a), y0 = py(b), x1 = x0 + len * dirs[2 * i], y1 = y0 - len * dirs[2 * i + 1];
+      const ang = Math.atan2(y1 - y0, x1 - x0);
+      g.moveTo(x0, y0); g.lineTo(x1, y1);
       g.lineTo(x1 - h * Math.cos(ang - 0.5), y1 - h * Math.sin(ang - 0.5));
       g.moveTo(x1, y1); g.lineTo(x1 - h * Math.cos(ang + 0.5), y1 - h * Math.sin(ang + 0.5));
-      g.stroke();
-    }
+    });
+    g.stroke();
     g.globalAlpha = 0.75;
+    const r = 2.2 * k, dot = (x, y) => { g.moveTo(x + r, y); g.arc(x, y, r, 0, 2 * Math.PI); };
+    g.beginPath();
     if (samples) {
       g.fillStyle = method.value === "sde" ? "#d62728" : "#2ca02c";
-      for (let i = 0; i < samples.length; i += 2) {
-        g.beginPath(); g.arc(px(samples[i]), py(samples[i + 1]), 2.2 * k, 0, 2 * Math.PI); g.fill();
-      }
+      for (let i = 0; i < samples.length; i += 2) dot(px(samples[i]), py(samples[i + 1]));
     } else {  // the training points perturbed to t: α(t) x0 + σ(t) ε
       const a = M.alpha(tt), sd = M.sigma(tt);
       g.fillStyle = "#1f77b4";
       for (let i = 0; i < data.data.length; i += 2) {
-        g.beginPath();
-        g.arc(px(a * data.data[i] + sd * eps0[i]), py(a * data.data[i + 1] + sd * eps0[i + 1]), 2.2 * k, 0, 2 * Math.PI);
-        g.fill();
+        dot(px(a * data.data[i] + sd * eps0[i]), py(a * data.data[i + 1] + sd * eps0[i + 1]));
       }
     }
+    g.fill();
     g.globalAlpha = 1;
     g.fillStyle = css("--md-default-fg-color", "#000");
     g.font = `${Math.round(13 * k)}px sans-serif`;
@@ -243,4 +256,12 @@ export function mount(body, ctx) {
   showTime();
   draw();
   window.addEventListener("resize", () => draw());
+  const idle = window.requestIdleCallback || ((fn) => setTimeout(() => fn({ timeRemaining: () => 8 }), 50));
+  const ahead = Array.from({ length: 101 }, (_, i) => Math.max(meta.t_eps, i / 100));
+  (function next() {
+    idle((deadline) => {
+      while (ahead.length && deadline.timeRemaining() > 2) field(ahead.shift());
+      if (ahead.length) next();
+    });
+  })();
 }
