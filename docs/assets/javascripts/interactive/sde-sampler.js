@@ -150,7 +150,7 @@ export function mount(body, ctx) {
   // computed ahead, while the page is idle), so moving the slider only redraws; a sampling run's
   // frames, at other times, compute theirs as they go.
   const fields = new Map(), onSlider = (tt) => tt === meta.t_eps || Math.abs(tt * 100 - Math.round(tt * 100)) < 1e-9;
-  function field(tt) {
+  function directions(tt) {
     if (fields.has(tt)) return fields.get(tt);
     const dirs = new Float32Array(2 * grid.length);
     grid.forEach(([a, b], i) => {
@@ -170,7 +170,7 @@ export function mount(body, ctx) {
     g.fillRect(0, 0, s, s);
     g.strokeStyle = "#999";
     g.lineWidth = 1.2 * k;
-    const len = 0.13 * (2 * lim) / 19 * s / (2 * lim) * 5, dirs = field(tt), h = 3 * k;
+    const len = 0.13 * (2 * lim) / 19 * s / (2 * lim) * 5, dirs = directions(tt), h = 3 * k;
     g.beginPath();  // one path for every arrow, one for every point: a stroke or fill per shape is slow
     grid.forEach(([a, b], i) => {  // the learned score's direction (lengths blow up near the blobs)
       const x0 = px(a), y0 = py(b), x1 = x0 + len * dirs[2 * i], y1 = y0 - len * dirs[2 * i + 1];
@@ -260,7 +260,7 @@ export function mount(body, ctx) {
   const ahead = Array.from({ length: 101 }, (_, i) => Math.max(meta.t_eps, i / 100));
   (function next() {
     idle((deadline) => {
-      while (ahead.length && deadline.timeRemaining() > 2) field(ahead.shift());
+      while (ahead.length && deadline.timeRemaining() > 2) directions(ahead.shift());
       if (ahead.length) next();
     });
   })();
