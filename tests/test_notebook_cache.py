@@ -70,3 +70,15 @@ def test_a_failing_cell_names_notebook_and_cell_and_caches_nothing(nbcache):
     assert "bad.ipynb" in message and "cell 3" in message and "ValueError: the data went missing" in message
     assert not list((nbcache / "cache").glob("bad/*/entry.json"))
     assert notebooks.execute(good, "quick").from_cache
+
+
+def test_kernels_side_by_side_share_the_cores(nbcache, monkeypatch):
+    monkeypatch.setattr(notebooks.os, "sched_getaffinity", lambda pid: set(range(4)), raising=False)
+    assert notebooks.kernel_threads(1) is None  # alone: torch's own default
+    assert [notebooks.kernel_threads(j) for j in (2, 4, 8)] == [2, 1, 1]
+    a = _write(nbcache / "a.ipynb", "import os; print(os.environ.get('OMP_NUM_THREADS'))")
+    b = _write(nbcache / "b.ipynb", "import os; print(os.environ.get('OMP_NUM_THREADS', 'unset'))")
+    done, failed = notebooks.execute_all([a, b], "quick", jobs=4)  # four jobs on four cores: one thread each
+    assert not failed
+    printed = {r.source.name: nbformat.read(r.path, as_version=4).cells[0].outputs[0]["text"].strip() for r in done}
+    assert printed == {"a.ipynb": "1", "b.ipynb": "1"}

@@ -22,22 +22,17 @@ import json
 import os
 import platform
 import shutil
-import threading
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
 
 from aicourse.figures.experiment import EXPORT_DIR, EXPORT_META_KEY, dequantize
-from aicourse.figures.spec import PACKAGE_DIR, ExperimentSpec
+from aicourse.figures.spec import AST_LOCK, PACKAGE_DIR, ExperimentSpec
 
 LIBRARIES = ("torch", "diffusers", "matplotlib", "numpy", "scikit-learn", "pillow")
 ENTRY_FILE = "entry.json"
 CACHE_ENV = "AICOURSE_CACHE"
 
-
-# ast.parse is not safe in threads on some CPython 3.11 releases ("AST constructor recursion
-# depth mismatch"), and notebooks' keys are computed in threads: parse one file at a time.
-AST_LOCK = threading.Lock()
 
 
 def cache_root() -> Path:

@@ -8,6 +8,7 @@ decorator's arguments are therefore literals, read here with ``ast``.
 from __future__ import annotations
 
 import ast
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -55,11 +56,18 @@ def _literal(node: ast.AST, where: str):
         raise ValueError(f"{where}: @experiment arguments must be literals ({exc})") from None
 
 
+# ast.parse is not safe in threads on some CPython 3.11 releases ("AST constructor recursion
+# depth mismatch"), and the site build reads experiments and notebooks side by side: every
+# parse in the package holds this lock.
+AST_LOCK = threading.Lock()
+
+
 def read_specs(path: Path) -> list[ExperimentSpec]:
     """The experiments declared in one module file (a file may declare several)."""
     inside = path.resolve().parent == EXPERIMENTS_DIR
     module = ("aicourse.experiments." if inside else "") + path.stem
-    tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    with AST_LOCK:
+        tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
     specs = []
     for node in ast.walk(tree):
         if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):

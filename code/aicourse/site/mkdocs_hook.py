@@ -51,8 +51,18 @@ def on_config(config):
     if _state.get("figures_for") is config:  # mkdocs-static-i18n's next language: same build
         return config
     _state["figures_for"] = config
-    _state["figures"] = _build_figures()
-    _state["executed"] = _execute_notebooks(root, lectures)
+    from concurrent.futures import ThreadPoolExecutor
+
+    from aicourse.figures.build import default_jobs
+    from aicourse.figures.profile import current_profile
+
+    # With several jobs, notebooks run while the experiments do: neither needs the other, and each
+    # phase ends with a long run or two that would leave cores idle. With one job, one at a time.
+    side_by_side = default_jobs(current_profile()) > 1
+    with ThreadPoolExecutor(1) as notebook_thread:
+        notebooks = notebook_thread.submit(_execute_notebooks, root, lectures) if side_by_side else None
+        _state["figures"] = _build_figures()  # a failure waits for the notebooks (no kernel left behind)
+        _state["executed"] = notebooks.result() if notebooks else _execute_notebooks(root, lectures)
     return config
 
 
