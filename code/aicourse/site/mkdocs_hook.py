@@ -56,8 +56,9 @@ def on_config(config):
     from aicourse.figures.build import default_jobs
     from aicourse.figures.profile import current_profile
 
-    # With several jobs, notebooks run while the experiments do: neither needs the other, and each
-    # phase ends with a long run or two that would leave cores idle. With one job, one at a time.
+    # With several jobs, notebooks run while the experiments do: neither needs the other, each phase
+    # ends with a long run or two that would leave cores idle, and on a GPU machine the CPU cores
+    # wait while experiments train on the device. With one job, one thing at a time.
     side_by_side = default_jobs(current_profile()) > 1
     with ThreadPoolExecutor(1) as notebook_thread:
         notebooks = notebook_thread.submit(_execute_notebooks, root, lectures) if side_by_side else None
