@@ -74,11 +74,14 @@ def test_a_failing_cell_names_notebook_and_cell_and_caches_nothing(nbcache):
 
 def test_kernels_side_by_side_share_the_cores(nbcache, monkeypatch):
     monkeypatch.setattr(notebooks.os, "sched_getaffinity", lambda pid: set(range(4)), raising=False)
+    monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
     assert notebooks.kernel_threads(1) is None  # alone: torch's own default
     assert [notebooks.kernel_threads(j) for j in (2, 4, 8)] == [2, 1, 1]
-    a = _write(nbcache / "a.ipynb", "import os; print(os.environ.get('OMP_NUM_THREADS'))")
-    b = _write(nbcache / "b.ipynb", "import os; print(os.environ.get('OMP_NUM_THREADS', 'unset'))")
-    done, failed = notebooks.execute_all([a, b], "quick", jobs=4)  # four jobs on four cores: one thread each
-    assert not failed
-    printed = {r.source.name: nbformat.read(r.path, as_version=4).cells[0].outputs[0]["text"].strip() for r in done}
-    assert printed == {"a.ipynb": "1", "b.ipynb": "1"}
+    cell = "import os; print(os.environ.get('OMP_NUM_THREADS', 'unset'))"
+    a, b = _write(nbcache / "a.ipynb", cell), _write(nbcache / "b.ipynb", cell + "  # b")
+    printed = {}
+    for path, jobs in ((a, 4), (b, 1)):  # four jobs on four cores: one thread each; one job: untouched
+        done, failed = notebooks.execute_all([path], "quick", jobs=jobs)
+        assert not failed
+        printed[path.name] = nbformat.read(done[0].path, as_version=4).cells[0].outputs[0]["text"].strip()
+    assert printed == {"a.ipynb": "1", "b.ipynb": "unset"}
