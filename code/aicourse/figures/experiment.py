@@ -120,11 +120,10 @@ class Context:
 
         ``dtype="float16"`` halves the bytes a page loads; ``dtype="int8"`` quarters them: every
         weight matrix (a ``state_dict`` name ending in ``.weight``, two or more dimensions: Linear,
-        Conv, Embedding) is stored as integers in [−127, 127] with one float32 scale
-        per output row (lecture 06's symmetric quantization, per row); the rest (biases, data the
-        figure draws) in float16. The page
-        then runs the rounded weights, so compute ``tests`` from ``as_exported(tensors, dtype)``,
-        not from the trained float32 ones.
+        Conv, Embedding) is stored as integers in [−127, 127] with one float32 scale per output row
+        (lecture 06's symmetric quantization, row by row), the rest (biases, data the figure draws)
+        in float16. The page then runs the rounded weights, so compute ``tests`` from
+        ``as_exported(tensors, dtype)``, not from the trained float32 ones.
         A page shows the export with ``{{ interactive: name }}`` and ``docs/assets/javascripts/
         interactive/<name>.js`` (see the README, "Interactive figures").
         """
