@@ -52,14 +52,11 @@ def main() -> int:
             sys.exit(f"the build failed after {wall:.0f} s (log: {tmp / 'build.log'})")
         print(f"\nwhole site (figures, notebooks, mkdocs, search): {wall:7.1f} s "
               f"(target ≤ {TARGET_S} s: {'met' if wall <= TARGET_S else 'NOT met'})")
-        print("\n== experiments (seconds each, run side by side)")
-        for entry in sorted((tmp / "figures").glob(f"*/{args.profile}-*/entry.json")):
-            meta = json.loads(entry.read_text(encoding="utf-8"))
-            print(f"  {meta['experiment']:28} {meta['seconds']:8.1f} s")
-        print("\n== notebooks (seconds each)")
-        for seal in sorted((tmp / "notebooks").glob(f"*/{args.profile}-*/entry.json")):
-            meta = json.loads(seal.read_text(encoding="utf-8"))
-            print(f"  {seal.parent.parent.name:28} {meta.get('seconds', 0):8.1f} s")
+        # Both caches seal each entry in <name>/<profile>-<key>/entry.json with its seconds.
+        for title, cache in (("experiments (seconds each, run side by side)", "figures"), ("notebooks (seconds each)", "notebooks")):
+            print(f"\n== {title}")
+            for seal in sorted((tmp / cache).glob(f"*/{args.profile}-*/entry.json")):
+                print(f"  {seal.parent.parent.name:28} {json.loads(seal.read_text(encoding='utf-8')).get('seconds', 0):8.1f} s")
     return 0
 
 

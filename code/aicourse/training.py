@@ -98,3 +98,20 @@ def fit_classifier(
         if on_epoch:
             on_epoch(epoch, history)
     return history
+
+
+def draws_in_chunks(steps: int, chunk: int, draw: Callable[[], tuple], device="cpu"):
+    """A training loop's random numbers, drawn ahead a chunk of steps at a time.
+
+    ``draw()`` returns one step's tensors, taken from a CPU generator in the order the loop would
+    take them one step at a time, so the numbers are the same on any device and for any ``chunk``.
+    Yields ``(n, tensors)``: the chunk's step count and each of ``draw``'s tensors stacked over
+    those steps, sent to ``device`` in one copy each. A GPU loop that also keeps its losses on the
+    device until the chunk ends then waits for the device once per chunk, not a few times per step.
+    """
+    done = 0
+    while done < steps:
+        n = min(chunk, steps - done)
+        per_step = [draw() for _ in range(n)]
+        yield n, tuple(torch.stack(parts).to(device) for parts in zip(*per_step))
+        done += n

@@ -14,6 +14,7 @@ from diffusers import DDPMScheduler, UNet2DModel
 from torch.nn import functional as F
 
 from aicourse.data import digits
+from aicourse.training import draws_in_chunks
 
 
 def digit_images(size=8, seed=0, split="train"):
@@ -103,26 +104,22 @@ def train(model, scheduler, images, steps, batch=128, lr=2e-3, seed=0, device="c
           chunk=100):
     """AdamW on the ε-prediction loss; calls on_step(step, loss) and collects model snapshots at checkpoints.
 
-    The random numbers (which images, the noise, the steps t) come from one CPU generator, so a run
-    gives the same numbers on any device. They are drawn ``chunk`` steps at a time, in the order
-    ``ddpm_loss`` would draw them, and sent to ``device`` in one copy each; the losses stay on the
-    device until the chunk ends. On a GPU the loop then waits for the device once per chunk, not
-    several times per step. ``on_step`` is called at the end of each chunk and at each checkpoint.
+    The random numbers (which images, then ε, then t, as ``ddpm_loss`` would draw them) come from
+    one CPU generator, drawn ahead ``chunk`` steps at a time (``training.draws_in_chunks``), and the
+    losses stay on the device until the chunk ends. ``on_step`` is called at the end of each chunk.
     """
     g = torch.Generator().manual_seed(seed)
     opt = torch.optim.AdamW(model.parameters(), lr=lr)
     images = images.to(device)
     n_t = scheduler.config.num_train_timesteps
+
+    def draw():
+        return (torch.randint(0, len(images), (batch,), generator=g),
+                torch.randn((batch, *images.shape[1:]), generator=g),
+                torch.randint(0, n_t, (batch,), generator=g))
+
     losses, snapshots = [], {}
-    step = 0
-    while step < steps:
-        n = min(chunk, steps - step)
-        idx, noise, ts = [], [], []
-        for _ in range(n):  # per step: the images, then ε, then t
-            idx.append(torch.randint(0, len(images), (batch,), generator=g))
-            noise.append(torch.randn((batch, *images.shape[1:]), generator=g))
-            ts.append(torch.randint(0, n_t, (batch,), generator=g))
-        idx, noise, ts = (torch.stack(v).to(device) for v in (idx, noise, ts))
+    for n, (idx, noise, ts) in draws_in_chunks(steps, chunk, draw, device):
         history = torch.empty(n, device=device)
         for i in range(n):
             loss = ddpm_loss(model, scheduler, images[idx[i]], noise=noise[i], t=ts[i])
@@ -130,10 +127,9 @@ def train(model, scheduler, images, steps, batch=128, lr=2e-3, seed=0, device="c
             loss.backward()
             opt.step()
             history[i] = loss.detach()
-            step += 1
-            if step in checkpoints:
-                snapshots[step] = {k: v.detach().clone() for k, v in model.state_dict().items()}
+            if len(losses) + i + 1 in checkpoints:
+                snapshots[len(losses) + i + 1] = {k: v.detach().clone() for k, v in model.state_dict().items()}
         losses += history.tolist()
         if on_step:
-            on_step(step, losses[-1])
+            on_step(len(losses), losses[-1])
     return losses, snapshots

@@ -13,6 +13,8 @@ import math
 import torch
 from torch import nn
 
+from aicourse.training import draws_in_chunks
+
 BETA_MIN, BETA_MAX = 0.1, 20.0  # the VP SDE's schedule in the paper
 T_EPS = 1e-3  # never train or sample at exactly t = 0: σ(t) → 0 there, so the score −ε/σ(t) blows up
 
@@ -163,29 +165,24 @@ def dsm_loss(model, x0, generator=None, t=None, noise=None):
 def train_score_net(model, sample, steps=2000, batch=512, lr=2e-3, seed=0, on_step=None, device="cpu", chunk=250):
     """Adam on the DSM loss with fresh data every step; returns the loss per step.
 
-    The random numbers come from one CPU generator, so a run gives the same numbers on any device;
-    they are drawn ``chunk`` steps at a time in the order ``dsm_loss`` would draw them, and sent to
-    ``device`` in one copy, and the losses stay there until the chunk ends: on a GPU the loop then
-    waits for the device once per chunk instead of a few times per step. ``on_step(step, loss)``
-    is called at the end of each chunk.
+    The random numbers (the data, then t, then ε, as ``dsm_loss`` would draw them) come from one CPU
+    generator, drawn ahead ``chunk`` steps at a time (``training.draws_in_chunks``), and the losses
+    stay on ``device`` until the chunk ends. ``on_step(step, loss)`` is called at the end of each chunk.
     """
     g = torch.Generator().manual_seed(seed)
     model.to(device)
     opt = torch.optim.Adam(model.parameters(), lr=lr)
     sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, steps)
+
+    def draw():
+        x0 = sample(batch, g)
+        return x0, T_EPS + (1 - T_EPS) * torch.rand(batch, 1, generator=g), torch.randn(x0.shape, generator=g)
+
     losses = []
-    for start in range(0, steps, chunk):
-        n = min(chunk, steps - start)
-        draws = []
-        for _ in range(n):  # per step: the data, then t, then ε
-            x0 = sample(batch, g)
-            t = T_EPS + (1 - T_EPS) * torch.rand(batch, 1, generator=g)
-            draws.append(torch.cat([x0, t, torch.randn(x0.shape, generator=g)], dim=1))
-        draws = torch.stack(draws).to(device)  # (n, batch, 5): x0 | t | ε
+    for n, (x0, t, noise) in draws_in_chunks(steps, chunk, draw, device):
         history = torch.empty(n, device=device)
         for i in range(n):
-            x0, t, noise = draws[i, :, :2], draws[i, :, 2:3], draws[i, :, 3:]
-            loss = dsm_loss(model, x0, t=t, noise=noise)
+            loss = dsm_loss(model, x0[i], t=t[i], noise=noise[i])
             opt.zero_grad()
             loss.backward()
             opt.step()
@@ -193,7 +190,7 @@ def train_score_net(model, sample, steps=2000, batch=512, lr=2e-3, seed=0, on_st
             history[i] = loss.detach()
         losses += history.tolist()
         if on_step:
-            on_step(start + n, losses[-1])
+            on_step(len(losses), losses[-1])
     return losses
 
 
